@@ -1,0 +1,657 @@
+//! The messages that cross the engine's API: commands in, events out, and the typed errors of each
+//! operation. These are the engine's own types; wire and persisted forms are separate DTOs.
+
+use std::fmt;
+
+use bevy_ecs::prelude::*;
+
+use crate::capability::{BrowserSet, HardwareSet};
+use crate::clock::Timestamp;
+use crate::family::TestType;
+use crate::ids::{TaskId, WorkerId};
+use crate::requirements::GpuDemand;
+use crate::symbols::SymbolError;
+use crate::task::TaskState;
+use crate::worker::HealthState;
+
+/// One GPU device as a worker reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GpuSpec {
+    /// The device model (`A10`, `V100M32`, …), if known.
+    pub model: Option<String>,
+    /// Device memory, in MiB.
+    pub memory_mib: u64,
+}
+
+/// A worker as a coordinator registers it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkerSpec {
+    /// Its id (unique among live workers).
+    pub id: WorkerId,
+    /// Hardware kinds it runs tests on.
+    pub hardware: HardwareSet,
+    /// Browsers it hosts.
+    pub browsers: BrowserSet,
+    /// CPU, in milli-cores.
+    pub cpu_milli: u32,
+    /// Host memory, in MiB.
+    pub memory_mib: u64,
+    /// Tasks it runs at once (at least 1).
+    pub slots: u32,
+    /// GPU devices.
+    pub gpus: Vec<GpuSpec>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+}
+
+/// What a task needs, as a coordinator states it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequirementSpec {
+    /// The worker must offer one of these hardware kinds (empty: any).
+    pub hardware_any: HardwareSet,
+    /// The worker must host one of these browsers (empty: none needed).
+    pub browsers_any: BrowserSet,
+    /// CPU reserved while it runs, in milli-cores.
+    pub cpu_milli: u32,
+    /// Host memory reserved while it runs, in MiB.
+    pub memory_mib: u64,
+    /// GPU devices reserved while it runs.
+    pub gpu: GpuDemand,
+    /// Allowed GPU models (empty: any).
+    pub gpu_models: Vec<String>,
+    /// Tags the worker must carry.
+    pub tags: Vec<String>,
+}
+
+/// A task as a coordinator submits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskSpec {
+    /// Its id (never reused).
+    pub id: TaskId,
+    /// 0 (lowest) to 9 (most urgent).
+    pub priority: u8,
+    /// The model under test (`openai/whisper-tiny`, …).
+    pub model_id: Option<String>,
+    /// The kind of test.
+    pub test_type: TestType,
+    /// Hard requirements.
+    pub requirements: RequirementSpec,
+    /// An attempt running longer than this fails, in milliseconds.
+    pub timeout_ms: Option<u64>,
+    /// When the coordinator wants it done.
+    pub deadline: Option<Timestamp>,
+    /// Tasks sharing a key never run at the same time.
+    pub concurrency_key: Option<String>,
+    /// At most this many attempts (defaults to the engine's `attempts_max`, never more).
+    pub attempts_max: Option<u8>,
+}
+
+impl TaskSpec {
+    /// A task with default fields: priority 5, inference, no requirements.
+    pub fn new(id: TaskId) -> TaskSpec {
+        TaskSpec {
+            id,
+            priority: 5,
+            model_id: None,
+            test_type: TestType::Inference,
+            requirements: RequirementSpec::default(),
+            timeout_ms: None,
+            deadline: None,
+            concurrency_key: None,
+            attempts_max: None,
+        }
+    }
+}
+
+/// Utilization a worker reports with its heartbeat, as fractions in `0.0..=1.0`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UtilizationReport {
+    /// CPU busy fraction.
+    pub cpu: f32,
+    /// Memory used fraction.
+    pub memory: f32,
+    /// GPU busy fraction.
+    pub gpu: f32,
+}
+
+/// An inbound command. The set is closed: every coordinator interaction is one of these.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Adds a worker to the pool.
+    RegisterWorker(WorkerSpec),
+    /// The worker is alive, optionally with its utilization.
+    Heartbeat {
+        /// The worker.
+        worker: WorkerId,
+        /// Its utilization.
+        utilization: Option<UtilizationReport>,
+    },
+    /// The worker takes no new work and leaves once its tasks end.
+    DrainWorker {
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// The worker leaves now; its tasks are requeued.
+    RemoveWorker {
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// Submits one task.
+    SubmitTask(TaskSpec),
+    /// Submits many tasks; each is accepted or refused on its own.
+    SubmitBatch(Vec<TaskSpec>),
+    /// Cancels a task (pending, assigned or running).
+    CancelTask {
+        /// The task.
+        task: TaskId,
+    },
+    /// The worker started the task.
+    TaskStarted {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// The task finished successfully on the worker.
+    TaskCompleted {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+        /// How long it ran, in nanoseconds.
+        duration_ns: u64,
+    },
+    /// The task's attempt failed on the worker.
+    TaskFailed {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+        /// What went wrong.
+        reason: String,
+        /// Whether another attempt may succeed (an infrastructure error rather than a test failure).
+        retryable: bool,
+    },
+}
+
+/// The kind of a command, for error reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CommandKind {
+    /// [`Command::RegisterWorker`].
+    RegisterWorker,
+    /// [`Command::Heartbeat`].
+    Heartbeat,
+    /// [`Command::DrainWorker`].
+    DrainWorker,
+    /// [`Command::RemoveWorker`].
+    RemoveWorker,
+    /// [`Command::SubmitTask`] or one task of [`Command::SubmitBatch`].
+    SubmitTask,
+    /// [`Command::SubmitBatch`] as a whole.
+    SubmitBatch,
+    /// [`Command::CancelTask`].
+    CancelTask,
+    /// [`Command::TaskStarted`].
+    TaskStarted,
+    /// [`Command::TaskCompleted`].
+    TaskCompleted,
+    /// [`Command::TaskFailed`].
+    TaskFailed,
+}
+
+impl Command {
+    /// The command's kind.
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            Command::RegisterWorker(_) => CommandKind::RegisterWorker,
+            Command::Heartbeat { .. } => CommandKind::Heartbeat,
+            Command::DrainWorker { .. } => CommandKind::DrainWorker,
+            Command::RemoveWorker { .. } => CommandKind::RemoveWorker,
+            Command::SubmitTask(_) => CommandKind::SubmitTask,
+            Command::SubmitBatch(_) => CommandKind::SubmitBatch,
+            Command::CancelTask { .. } => CommandKind::CancelTask,
+            Command::TaskStarted { .. } => CommandKind::TaskStarted,
+            Command::TaskCompleted { .. } => CommandKind::TaskCompleted,
+            Command::TaskFailed { .. } => CommandKind::TaskFailed,
+        }
+    }
+}
+
+/// Why a worker left the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RemovalReason {
+    /// The coordinator removed it.
+    Removed,
+    /// It drained and its last task ended.
+    Drained,
+    /// Its heartbeats stopped for longer than `heartbeat_lost_after_ms`.
+    Lost,
+}
+
+/// Why a task went back to the pending queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequeueReason {
+    /// The worker reported a retryable failure.
+    AttemptFailed,
+    /// The attempt ran past the task's timeout.
+    TimedOut,
+    /// The worker became unresponsive, was lost or was removed.
+    WorkerLost,
+}
+
+/// Why a task failed for good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The worker reported a failure that is not retryable.
+    Reported(String),
+    /// Its last allowed attempt ended without completing.
+    AttemptsExhausted {
+        /// Attempts taken.
+        attempts: u8,
+        /// How the last one ended.
+        last: RequeueReason,
+    },
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureReason::Reported(reason) => write!(f, "worker reported: {reason}"),
+            FailureReason::AttemptsExhausted { attempts, last } => {
+                write!(f, "{attempts} attempts exhausted, the last {}", requeue_reason_text(*last))
+            }
+        }
+    }
+}
+
+fn requeue_reason_text(reason: RequeueReason) -> &'static str {
+    match reason {
+        RequeueReason::AttemptFailed => "failed",
+        RequeueReason::TimedOut => "timed out",
+        RequeueReason::WorkerLost => "lost its worker",
+    }
+}
+
+/// One requirement of a task, as explain reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filter {
+    /// One of these hardware kinds.
+    Hardware(HardwareSet),
+    /// One of these browsers.
+    Browser(BrowserSet),
+    /// At least this much CPU, in milli-cores.
+    CpuMilli(u32),
+    /// At least this much memory, in MiB.
+    MemoryMib(u64),
+    /// Enough GPU devices of enough memory.
+    Gpu(GpuDemand),
+    /// One of these GPU models.
+    GpuModels(Vec<String>),
+    /// This tag.
+    Tag(String),
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Filter::Hardware(set) => write!(f, "{set}"),
+            Filter::Browser(set) => write!(f, "browser {set}"),
+            Filter::CpuMilli(milli) => write!(f, "cpu >= {milli}m"),
+            Filter::MemoryMib(mib) => write!(f, "memory >= {mib} MiB"),
+            Filter::Gpu(gpu) => {
+                write!(f, "{} gpu", gpu.count)?;
+                if gpu.milli < 1000 {
+                    write!(f, " x {}m", gpu.milli)?;
+                }
+                if gpu.memory_mib > 0 {
+                    write!(f, " with {} MiB", gpu.memory_mib)?;
+                }
+                Ok(())
+            }
+            Filter::GpuModels(models) => write!(f, "gpu model {}", models.join("|")),
+            Filter::Tag(tag) => write!(f, "tag {tag}"),
+        }
+    }
+}
+
+/// How many registered workers one requirement excludes on its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilterCount {
+    /// The requirement.
+    pub filter: Filter,
+    /// Registered workers that do not meet it.
+    pub excluded: u32,
+}
+
+/// Why a task is where it is: per requirement, how many workers it excluded; then how many eligible
+/// workers were unavailable, busy, or free.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The task.
+    pub task: TaskId,
+    /// Its state.
+    pub state: TaskState,
+    /// Registered workers (draining ones included).
+    pub workers_registered: u32,
+    /// Each requirement with the workers it excludes on its own.
+    pub filters: Vec<FilterCount>,
+    /// Workers that meet every requirement and are not draining.
+    pub eligible: u32,
+    /// Eligible workers that are suspect or unresponsive.
+    pub unhealthy: u32,
+    /// Eligible, healthy workers without room for it now.
+    pub busy: u32,
+    /// Eligible, healthy workers with room for it now.
+    pub available: u32,
+    /// The concurrency key it waits for, if another task holds it.
+    pub waiting_for_key: Option<String>,
+    /// Pending tasks of its class ahead of it.
+    pub queued_ahead: Option<u64>,
+}
+
+impl fmt::Display for Explanation {
+    /// One line: `t3 pending: 12 eligible workers all busy` or `t0 unschedulable: no worker has gpu`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: ", self.task, self.state.name())?;
+        if self.eligible == 0 {
+            let registered = self.workers_registered;
+            if registered == 0 {
+                return f.write_str("no worker is registered");
+            }
+            if let Some(all) = self.filters.iter().find(|count| count.excluded == registered) {
+                return write!(f, "no worker has {}", all.filter);
+            }
+            f.write_str("no worker meets every requirement (")?;
+            for (position, count) in self.filters.iter().filter(|count| count.excluded > 0).enumerate() {
+                if position > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{} excludes {} of {registered}", count.filter, count.excluded)?;
+            }
+            return f.write_str(")");
+        }
+        write!(f, "{} eligible", self.eligible)?;
+        if self.unhealthy > 0 {
+            write!(f, ", {} unhealthy", self.unhealthy)?;
+        }
+        write!(f, ", {} busy, {} available", self.busy, self.available)?;
+        if let Some(key) = &self.waiting_for_key {
+            write!(f, "; waits for key {key}")?;
+        }
+        if let Some(ahead) = self.queued_ahead {
+            write!(f, "; {ahead} queued ahead")?;
+        }
+        Ok(())
+    }
+}
+
+/// An outbound event: a fact the engine reports.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A worker joined the pool.
+    WorkerRegistered {
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// A worker's health changed.
+    WorkerHealthChanged {
+        /// The worker.
+        worker: WorkerId,
+        /// The old state.
+        from: HealthState,
+        /// The new state.
+        to: HealthState,
+    },
+    /// A worker started draining.
+    WorkerDraining {
+        /// The worker.
+        worker: WorkerId,
+    },
+    /// A worker left the pool.
+    WorkerRemoved {
+        /// The worker.
+        worker: WorkerId,
+        /// Why.
+        reason: RemovalReason,
+        /// How many of its tasks went back to the queue (or failed, when out of attempts).
+        tasks_released: u32,
+    },
+    /// A task was accepted.
+    TaskAccepted {
+        /// The task.
+        task: TaskId,
+    },
+    /// A task was placed on a worker: the coordinator should start it there.
+    TaskAssigned {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+        /// Which attempt this is (1-based).
+        attempt: u8,
+    },
+    /// A task went back to the pending queue.
+    TaskRequeued {
+        /// The task.
+        task: TaskId,
+        /// The worker it left.
+        worker: WorkerId,
+        /// Why.
+        reason: RequeueReason,
+    },
+    /// A task finished successfully.
+    TaskCompleted {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+        /// How long it ran, in nanoseconds.
+        duration_ns: u64,
+    },
+    /// A task failed for good.
+    TaskFailed {
+        /// The task.
+        task: TaskId,
+        /// The worker of its last attempt, if any.
+        worker: Option<WorkerId>,
+        /// Why.
+        reason: FailureReason,
+    },
+    /// A task was cancelled. If it was assigned or running, the coordinator should stop it.
+    TaskCancelled {
+        /// The task.
+        task: TaskId,
+        /// The worker it was placed on, if any.
+        worker: Option<WorkerId>,
+    },
+    /// No registered worker could ever run the task.
+    TaskUnschedulable {
+        /// The task.
+        task: TaskId,
+        /// Why, per requirement.
+        explanation: Box<Explanation>,
+    },
+    /// A command was refused.
+    CommandRejected {
+        /// What kind of command.
+        command: CommandKind,
+        /// Why.
+        error: CommandError,
+    },
+}
+
+/// Why a worker registration was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// A live worker has this id.
+    #[error("worker {0} is already registered")]
+    Duplicate(WorkerId),
+    /// The pool is full.
+    #[error("the pool holds the maximum of {max} workers")]
+    PoolFull {
+        /// The maximum.
+        max: u32,
+    },
+    /// A numeric field is out of range.
+    #[error("worker {worker}: {field} is {value}, outside {range}")]
+    OutOfRange {
+        /// The worker.
+        worker: WorkerId,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: u64,
+        /// The allowed range.
+        range: String,
+    },
+    /// A string field is not acceptable.
+    #[error("worker {worker}: {field}: {error}")]
+    BadString {
+        /// The worker.
+        worker: WorkerId,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        error: SymbolError,
+    },
+}
+
+/// Why a command about an existing worker was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerCommandError {
+    /// No live worker has this id.
+    #[error("worker {0} is not registered")]
+    UnknownWorker(WorkerId),
+    /// A utilization figure is not a fraction in 0..=1.
+    #[error("worker {worker}: utilization {field} is {value}, not a fraction in 0..=1")]
+    BadUtilization {
+        /// The worker.
+        worker: WorkerId,
+        /// Which figure.
+        field: &'static str,
+        /// The value.
+        value: f32,
+    },
+}
+
+/// Why a task submission was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// A task with this id was accepted before.
+    #[error("task {0} was already submitted")]
+    Duplicate(TaskId),
+    /// The batch holds no task.
+    #[error("the batch is empty")]
+    EmptyBatch,
+    /// The batch is too long.
+    #[error("the batch holds {len} tasks, more than the maximum of {max}")]
+    BatchTooLarge {
+        /// Its length.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// The engine holds the maximum of live tasks.
+    #[error("the engine holds the maximum of {max} live tasks")]
+    QueueFull {
+        /// The maximum.
+        max: u64,
+    },
+    /// A numeric field is out of range.
+    #[error("task {task}: {field} is {value}, outside {range}")]
+    OutOfRange {
+        /// The task.
+        task: TaskId,
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: u64,
+        /// The allowed range.
+        range: String,
+    },
+    /// A string field is not acceptable.
+    #[error("task {task}: {field}: {error}")]
+    BadString {
+        /// The task.
+        task: TaskId,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        error: SymbolError,
+    },
+    /// Too many distinct requirement sets exist.
+    #[error("task {task}: {max} distinct requirement sets exist already")]
+    TooManyRequirementSets {
+        /// The task.
+        task: TaskId,
+        /// The maximum.
+        max: usize,
+    },
+}
+
+/// Why a command about an existing task was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskCommandError {
+    /// No live task has this id (it was never submitted, or it has ended).
+    #[error("task {0} is not live (never submitted, or already ended)")]
+    UnknownTask(TaskId),
+    /// No live worker has this id.
+    #[error("worker {0} is not registered")]
+    UnknownWorker(WorkerId),
+    /// The task is not placed on that worker (a stale report, e.g. after a requeue).
+    #[error("task {task} is {state} and not placed on worker {worker}")]
+    NotOnWorker {
+        /// The task.
+        task: TaskId,
+        /// The worker that reported.
+        worker: WorkerId,
+        /// The task's state.
+        state: &'static str,
+    },
+    /// The task already started.
+    #[error("task {0} already started")]
+    AlreadyStarted(TaskId),
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// A registration.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// A heartbeat, drain or removal.
+    #[error(transparent)]
+    Worker(#[from] WorkerCommandError),
+    /// A submission.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// A cancel or a task report.
+    #[error(transparent)]
+    Task(#[from] TaskCommandError),
+    /// The inbox holds the maximum of commands waiting for the next tick.
+    #[error("the inbox holds the maximum of {max} commands; tick the engine first")]
+    InboxFull {
+        /// The maximum.
+        max: usize,
+    },
+}
+
+/// Commands waiting for the next tick's admit stage.
+#[derive(Resource, Debug, Default)]
+pub struct Inbox {
+    /// In arrival order.
+    pub commands: Vec<Command>,
+}
+
+/// Events produced by ticks and not yet taken by the embedder.
+#[derive(Resource, Debug, Default)]
+pub struct Outbox {
+    /// In the order they happened.
+    pub events: Vec<Event>,
+}

@@ -1,0 +1,186 @@
+//! Queues of the match stage: the pending queue of a class (one FIFO per priority level, with aging),
+//! the lazy candidate heap of a class, and the wait lists of concurrency keys.
+//!
+//! Both queues are lazy: a cancelled or already-placed task stays in its queue until it reaches the
+//! head, where the match stage sees from its [`Lifecycle`](crate::Lifecycle) that it is no longer pending
+//! and drops it. A candidate whose worker changed since it was pushed carries an old version and is
+//! re-scored when it reaches the top.
+
+use std::collections::{BinaryHeap, VecDeque};
+
+use bevy_ecs::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::clock::Timestamp;
+use crate::ids::WorkerSlot;
+use crate::symbols::Symbol;
+use crate::task::PRIORITY_LEVELS;
+
+/// A task waiting in a pending queue (16 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Queued {
+    /// The task.
+    pub entity: Entity,
+    /// When it entered the queue (its wait, for aging, counts from here).
+    pub enqueued_at: Timestamp,
+}
+
+/// How urgent a queue head is: its priority level plus its aging credit. Larger goes first.
+pub type Urgency = u128;
+
+/// The urgency of a task of `priority` that has waited `wait_ns`: each `aging_step_ns` of waiting is
+/// worth one priority level, so a low priority is never starved forever. With `aging_step_ns == 0`
+/// aging is off and the level alone decides (older first within a level).
+#[inline]
+pub fn urgency(priority: u8, wait_ns: u64, aging_step_ns: u64) -> Urgency {
+    let step = if aging_step_ns == 0 { 1u128 << 64 } else { u128::from(aging_step_ns) };
+    u128::from(priority) * step + u128::from(wait_ns)
+}
+
+/// The pending queue of one class: a FIFO per priority level.
+#[derive(Debug, Default)]
+pub struct PendingQueue {
+    levels: [VecDeque<Queued>; PRIORITY_LEVELS],
+    len: usize,
+}
+
+impl PendingQueue {
+    /// Appends a newly pending task.
+    pub fn push_back(&mut self, priority: u8, queued: Queued) {
+        self.levels[usize::from(priority)].push_back(queued);
+        self.len += 1;
+    }
+
+    /// Puts a requeued task at the front of its level: it already waited its turn once.
+    pub fn push_front(&mut self, priority: u8, queued: Queued) {
+        self.levels[usize::from(priority)].push_front(queued);
+        self.len += 1;
+    }
+
+    /// Entries in the queue, including stale ones not yet dropped.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the queue has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The most urgent head at `now`: its urgency and level.
+    /// Ties go to the higher level (the head that did not need aging to get there).
+    pub fn head(&self, now: Timestamp, aging_step_ns: u64) -> Option<(Urgency, u8)> {
+        let mut best: Option<(Urgency, u8)> = None;
+        for (level, fifo) in self.levels.iter().enumerate() {
+            if let Some(queued) = fifo.front() {
+                let level = level as u8;
+                let candidate = urgency(level, now.since(queued.enqueued_at), aging_step_ns);
+                if best.is_none_or(|(best_urgency, _)| candidate >= best_urgency) {
+                    best = Some((candidate, level));
+                }
+            }
+        }
+        best
+    }
+
+    /// Removes and returns the head of `level`.
+    pub fn pop(&mut self, level: u8) -> Option<Queued> {
+        let queued = self.levels[usize::from(level)].pop_front()?;
+        self.len -= 1;
+        Some(queued)
+    }
+
+    /// Every entry, level by level from the most urgent, in queue order.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &Queued)> {
+        self.levels
+            .iter()
+            .enumerate()
+            .rev()
+            .flat_map(|(level, fifo)| fifo.iter().map(move |queued| (level as u8, queued)))
+    }
+}
+
+/// A candidate worker in a class's heap. Ordered by `key` (score, then lower slot), then version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candidate {
+    /// `score << 32 | (u32::MAX - slot)`: a higher score wins, a lower slot breaks ties.
+    pub key: u64,
+    /// The worker's version when it was scored.
+    pub version: u32,
+}
+
+impl Candidate {
+    /// A candidate for `slot` with `score` at `version`.
+    #[inline]
+    pub fn new(score: u32, slot: WorkerSlot, version: u32) -> Candidate {
+        Candidate { key: u64::from(score) << 32 | u64::from(u32::MAX - slot.0), version }
+    }
+
+    /// The worker's slot.
+    #[inline]
+    pub fn slot(self) -> WorkerSlot {
+        WorkerSlot(u32::MAX - (self.key as u32))
+    }
+
+    /// The score.
+    #[inline]
+    pub fn score(self) -> u32 {
+        (self.key >> 32) as u32
+    }
+}
+
+/// The candidate workers of one class, best first.
+///
+/// Invariant (while `built`): every schedulable eligible worker that can hold one more task of the
+/// class has an entry whose version is its current version, or an older entry whose score is at least
+/// its current score, or sits in `freed`. Assignments only lower a worker's scores, so its old entries
+/// overestimate it and get re-scored when they reach the top; anything that raises a score puts the
+/// worker in `freed` of every class it is eligible for, and the class scores it when it next places.
+/// This keeps the cost of a release to a few pushes of a slot number, however many classes share the
+/// worker; the scoring happens only in classes that go on to use it.
+#[derive(Debug, Default)]
+pub struct CandidateHeap {
+    /// The entries.
+    pub heap: BinaryHeap<Candidate>,
+    /// Whether the heap is maintained; an unbuilt heap is built from the eligible workers on first use.
+    pub built: bool,
+    /// Workers whose scores may have risen since the class last placed, not yet scored.
+    pub freed: Vec<WorkerSlot>,
+    /// Whether the class found no worker with room at its last try; it is not tried again until one of
+    /// its eligible workers is freed.
+    pub blocked: bool,
+}
+
+impl CandidateHeap {
+    /// Notes that the worker in `slot` may score higher now. Bounded: past `eligible_len` notes the heap
+    /// is rebuilt on next use instead (which costs about as much as scoring them one by one).
+    pub fn note_freed(&mut self, slot: WorkerSlot, eligible_len: usize) {
+        self.blocked = false;
+        if !self.built {
+            return;
+        }
+        if self.freed.len() > eligible_len + 64 {
+            self.built = false;
+            self.freed.clear();
+            self.heap.clear();
+            return;
+        }
+        self.freed.push(slot);
+    }
+}
+
+/// A concurrency key: at most one task holding it runs at a time; the others wait here, by urgency.
+#[derive(Debug, Default)]
+pub struct KeyState {
+    /// The task holding the key (assigned or running), if any.
+    pub holder: Option<Entity>,
+    /// Tasks that reached the head of their class queue while the key was held, in arrival order.
+    pub waiting: VecDeque<Entity>,
+}
+
+/// Every concurrency key in use.
+#[derive(Resource, Debug, Default)]
+pub struct ConcurrencyKeys {
+    /// Keys with a holder or waiters. A key with neither is removed.
+    pub keys: FxHashMap<Symbol, KeyState>,
+}

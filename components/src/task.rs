@@ -1,0 +1,129 @@
+//! Task components: the submitted spec ([`Task`]), the derived profile ([`TaskProfile`]) and the
+//! lifecycle ([`Lifecycle`]).
+//!
+//! Lifecycle: `pending → assigned → running → completed | failed | cancelled`, and `pending →
+//! unschedulable` when no registered worker could ever run it. An assigned or running task whose
+//! attempt ends without completing (worker failure report, worker lost, timeout) goes back to
+//! `pending` while it has attempts left, else to `failed`. Terminal tasks are removed at the end of
+//! the tick that ended them; their ids stay known so a resubmission is refused.
+
+use bevy_ecs::prelude::*;
+
+use crate::clock::Timestamp;
+use crate::family::{ModelFamily, TestType};
+use crate::ids::{ClassId, RequirementsId, TaskId, WorkerSlot};
+use crate::symbols::Symbol;
+use crate::worker::DeviceMask;
+
+/// How many priority levels there are: priorities run from 0 (lowest) to `PRIORITY_LEVELS - 1`
+/// (most urgent). Ten levels cover the five of the original system with room on both sides.
+pub const PRIORITY_LEVELS: usize = 10;
+
+/// A submitted task: what the coordinator said about it. Never changes after admission.
+#[derive(Component, Clone, Copy, Debug)]
+pub struct Task {
+    /// The coordinator's id.
+    pub id: TaskId,
+    /// Its interned hard requirements.
+    pub requirements: RequirementsId,
+    /// 0 (lowest) to 9 (most urgent).
+    pub priority: u8,
+    /// What kind of test it is.
+    pub test_type: TestType,
+    /// The most attempts it may take (assignments that did not complete count).
+    pub attempts_max: u8,
+    /// The model under test.
+    pub model: Option<Symbol>,
+    /// Tasks sharing a key never run at the same time.
+    pub concurrency_key: Option<Symbol>,
+    /// When it was accepted.
+    pub submitted_at: Timestamp,
+    /// An attempt running longer than this fails (0: no timeout), in nanoseconds.
+    pub timeout_ns: u64,
+    /// When the coordinator wants it done (informational; reported when missed).
+    pub deadline: Option<Timestamp>,
+}
+
+/// What analysis derived from the task. Rebuilt from [`Task`] on demand.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct TaskProfile {
+    /// Whether analysis has run.
+    pub analyzed: bool,
+    /// The model family.
+    pub family: ModelFamily,
+    /// Predicted run time on a reference worker, in nanoseconds.
+    pub predicted_duration_ns: u64,
+    /// Its requirement class, once indexed.
+    pub class: Option<ClassId>,
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TaskState {
+    /// Waiting for a worker.
+    #[default]
+    Pending,
+    /// Placed on a worker, not started yet.
+    Assigned,
+    /// Started on its worker.
+    Running,
+    /// Finished successfully.
+    Completed,
+    /// Out of attempts, or failed without retry.
+    Failed,
+    /// Cancelled by the coordinator.
+    Cancelled,
+    /// No registered worker could ever run it.
+    Unschedulable,
+}
+
+impl TaskState {
+    /// Whether the task has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Completed | TaskState::Failed | TaskState::Cancelled | TaskState::Unschedulable)
+    }
+
+    /// Whether the task holds a reservation on a worker.
+    pub fn is_placed(self) -> bool {
+        matches!(self, TaskState::Assigned | TaskState::Running)
+    }
+
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskState::Pending => "pending",
+            TaskState::Assigned => "assigned",
+            TaskState::Running => "running",
+            TaskState::Completed => "completed",
+            TaskState::Failed => "failed",
+            TaskState::Cancelled => "cancelled",
+            TaskState::Unschedulable => "unschedulable",
+        }
+    }
+}
+
+/// Where a placed task holds its reservation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    /// The worker's slot.
+    pub slot: WorkerSlot,
+    /// The GPU devices reserved.
+    pub devices: DeviceMask,
+}
+
+/// A task's lifecycle.
+#[derive(Component, Clone, Copy, Debug, Default)]
+pub struct Lifecycle {
+    /// The state.
+    pub state: TaskState,
+    /// Attempts started so far (each assignment is one).
+    pub attempts: u8,
+    /// When it last entered the pending queue.
+    pub enqueued_at: Timestamp,
+    /// When the state was entered.
+    pub state_since: Timestamp,
+    /// Its reservation, while assigned or running.
+    pub assignment: Option<Assignment>,
+    /// Whether it sits in its class's pending queue (or in a concurrency key's wait list).
+    pub queued: bool,
+}

@@ -1,0 +1,443 @@
+//! The engine facade: a validated config, commands in, events out, `tick(now)` with injected time,
+//! a read-only view and `explain`.
+//!
+//! Two ways in: [`Engine::push`] queues a command for the next tick's admit stage (refusals come back
+//! as [`Event::CommandRejected`]); the typed methods ([`Engine::submit`], [`Engine::register_worker`], …)
+//! apply one command at once and return its typed error. Both run the same admission code.
+
+use std::time::Instant;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemState;
+use rustc_hash::FxHashSet;
+
+use ballast_components::class::Classes;
+use ballast_components::clock::{Clock, Timestamp};
+use ballast_components::config::{ConfigError, EngineConfig};
+use ballast_components::directory::Directory;
+use ballast_components::ids::{TaskId, WorkerId};
+use ballast_components::index::CapabilityIndex;
+use ballast_components::message::{
+    Command, CommandError, Event, Explanation, Inbox, Outbox, RegisterError, SubmitError, TaskCommandError, TaskSpec,
+    UtilizationReport, WorkerCommandError, WorkerSpec,
+};
+use ballast_components::metrics::{Metrics, record_ns};
+use ballast_components::queue::ConcurrencyKeys;
+use ballast_components::symbols::Symbols;
+use ballast_components::task::{Lifecycle, Task, TaskState};
+use ballast_components::work::{HealthSchedule, Outcomes, TaskWork, Timeouts, WorkerWork};
+use ballast_components::worker::{Capabilities, Health, HealthState, Load, Worker, WorkerTasks};
+use ballast_systems::admit::admit;
+use ballast_systems::explain::{count_exclusions, meets_requirements};
+use ballast_systems::pool::Pool;
+
+use crate::schedule::initialized_schedule;
+use crate::view::View;
+
+/// Why a tick was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TickError {
+    /// Time went backwards.
+    #[error("tick time {now_ns} ns is before the previous tick's {last_ns} ns")]
+    TimeWentBackwards {
+        /// The time given.
+        now_ns: u64,
+        /// The previous tick's time.
+        last_ns: u64,
+    },
+}
+
+/// Why `explain` could not answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExplainError {
+    /// The task is not live (never submitted, or already ended).
+    #[error("task {0} is not live (never submitted, or already ended)")]
+    UnknownTask(TaskId),
+}
+
+/// What a batch submission did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Tasks accepted.
+    pub accepted: usize,
+    /// Tasks refused, each with its reason.
+    pub rejected: Vec<SubmitError>,
+}
+
+/// The scheduling engine.
+pub struct Engine {
+    world: World,
+    schedule: Schedule,
+    admission: SystemState<Pool<'static, 'static>>,
+    busy_ns: u64,
+}
+
+impl Engine {
+    /// An engine with `config`, after validating it.
+    pub fn new(config: EngineConfig) -> Result<Engine, ConfigError> {
+        config.validate()?;
+        let mut world = World::new();
+        world.insert_resource(Clock::default());
+        world.insert_resource(Directory::default());
+        world.insert_resource(Classes::new(config.requirement_sets_max));
+        world.insert_resource(CapabilityIndex::default());
+        world.insert_resource(Symbols::new(config.symbol_len_max, config.symbol_count_max));
+        world.insert_resource(ConcurrencyKeys::default());
+        world.insert_resource(Inbox::default());
+        world.insert_resource(Outbox::default());
+        world.insert_resource(Metrics::default());
+        world.insert_resource(TaskWork::default());
+        world.insert_resource(WorkerWork::default());
+        world.insert_resource(Outcomes::default());
+        world.insert_resource(Timeouts::default());
+        world.insert_resource(HealthSchedule::default());
+        let executor = config.executor;
+        world.insert_resource(config);
+        let schedule = initialized_schedule(&mut world, executor).unwrap_or_else(|error| {
+            panic!("the tick schedule does not build: {}", error.to_string(&Default::default(), &world))
+        });
+        let admission = SystemState::new(&mut world);
+        Ok(Engine { world, schedule, admission, busy_ns: 0 })
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        self.world.resource::<EngineConfig>()
+    }
+
+    /// The time of the last tick.
+    pub fn now(&self) -> Timestamp {
+        self.world.resource::<Clock>().now
+    }
+
+    /// Queues a command for the next tick. Refusals come back as [`Event::CommandRejected`].
+    pub fn push(&mut self, command: Command) -> Result<(), CommandError> {
+        let max = self.config().inbox_len_max;
+        let mut inbox = self.world.resource_mut::<Inbox>();
+        if inbox.commands.len() >= max {
+            return Err(CommandError::InboxFull { max });
+        }
+        inbox.commands.push(command);
+        Ok(())
+    }
+
+    /// Runs one tick at `now`: admit queued commands, check health, analyze, index, match, record.
+    pub fn tick(&mut self, now: Timestamp) -> Result<(), TickError> {
+        let mut clock = self.world.resource_mut::<Clock>();
+        if now < clock.now {
+            return Err(TickError::TimeWentBackwards { now_ns: now.0, last_ns: clock.now.0 });
+        }
+        clock.now = now;
+        clock.tick_count += 1;
+        let started = Instant::now();
+        self.schedule.run(&mut self.world);
+        let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.busy_ns = self.busy_ns.saturating_add(elapsed_ns);
+        record_ns(&mut self.world.resource_mut::<Metrics>().tick_ns, elapsed_ns);
+        Ok(())
+    }
+
+    /// Moves the events produced so far to the end of `into`.
+    pub fn take_events(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.world.resource_mut::<Outbox>().events);
+    }
+
+    /// Adds an event produced outside a tick (by an edge such as the handle).
+    pub(crate) fn push_event(&mut self, event: Event) {
+        self.world.resource_mut::<Outbox>().events.push(event);
+    }
+
+    /// The events produced so far.
+    pub fn events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.world.resource_mut::<Outbox>().events)
+    }
+
+    /// Wall time spent inside [`Engine::tick`], in nanoseconds.
+    pub fn busy_ns(&self) -> u64 {
+        self.busy_ns
+    }
+
+    /// Applies one command now; returns its refusals.
+    fn apply_now(&mut self, command: Command) -> Vec<CommandError> {
+        let mut refused = Vec::new();
+        admit(&mut self.world, &mut self.admission, [command], &mut |_, error| refused.push(error));
+        self.admission.apply(&mut self.world);
+        refused
+    }
+
+    /// Registers a worker now.
+    pub fn register_worker(&mut self, spec: WorkerSpec) -> Result<(), RegisterError> {
+        match self.apply_now(Command::RegisterWorker(spec)).pop() {
+            None => Ok(()),
+            Some(CommandError::Register(error)) => Err(error),
+            Some(other) => unreachable!("a registration is refused with a RegisterError, not {other:?}"),
+        }
+    }
+
+    /// Records a heartbeat now.
+    pub fn heartbeat(
+        &mut self,
+        worker: WorkerId,
+        utilization: Option<UtilizationReport>,
+    ) -> Result<(), WorkerCommandError> {
+        self.worker_command(Command::Heartbeat { worker, utilization })
+    }
+
+    /// Starts draining a worker now.
+    pub fn drain_worker(&mut self, worker: WorkerId) -> Result<(), WorkerCommandError> {
+        self.worker_command(Command::DrainWorker { worker })
+    }
+
+    /// Removes a worker now; its tasks are requeued.
+    pub fn remove_worker(&mut self, worker: WorkerId) -> Result<(), WorkerCommandError> {
+        self.worker_command(Command::RemoveWorker { worker })
+    }
+
+    fn worker_command(&mut self, command: Command) -> Result<(), WorkerCommandError> {
+        match self.apply_now(command).pop() {
+            None => Ok(()),
+            Some(CommandError::Worker(error)) => Err(error),
+            Some(other) => unreachable!("a worker command is refused with a WorkerCommandError, not {other:?}"),
+        }
+    }
+
+    /// Submits one task now. It is placed at the next tick.
+    pub fn submit(&mut self, spec: TaskSpec) -> Result<(), SubmitError> {
+        match self.apply_now(Command::SubmitTask(spec)).pop() {
+            None => Ok(()),
+            Some(CommandError::Submit(error)) => Err(error),
+            Some(other) => unreachable!("a submission is refused with a SubmitError, not {other:?}"),
+        }
+    }
+
+    /// Submits a batch now. The batch as a whole is refused when empty or too long; otherwise each task
+    /// is accepted or refused on its own.
+    pub fn submit_batch(&mut self, specs: Vec<TaskSpec>) -> Result<BatchOutcome, SubmitError> {
+        let len = specs.len();
+        let mut rejected = Vec::new();
+        for error in self.apply_now(Command::SubmitBatch(specs)) {
+            match error {
+                CommandError::Submit(error @ (SubmitError::EmptyBatch | SubmitError::BatchTooLarge { .. })) => {
+                    return Err(error);
+                }
+                CommandError::Submit(error) => rejected.push(error),
+                other => unreachable!("a submission is refused with a SubmitError, not {other:?}"),
+            }
+        }
+        Ok(BatchOutcome { accepted: len - rejected.len(), rejected })
+    }
+
+    /// Cancels a task now.
+    pub fn cancel(&mut self, task: TaskId) -> Result<(), TaskCommandError> {
+        self.task_command(Command::CancelTask { task })
+    }
+
+    /// Records that the worker started the task.
+    pub fn task_started(&mut self, task: TaskId, worker: WorkerId) -> Result<(), TaskCommandError> {
+        self.task_command(Command::TaskStarted { task, worker })
+    }
+
+    /// Records that the task completed on the worker after running `duration_ns`.
+    pub fn task_completed(&mut self, task: TaskId, worker: WorkerId, duration_ns: u64) -> Result<(), TaskCommandError> {
+        self.task_command(Command::TaskCompleted { task, worker, duration_ns })
+    }
+
+    /// Records that the task's attempt failed on the worker.
+    pub fn task_failed(
+        &mut self,
+        task: TaskId,
+        worker: WorkerId,
+        reason: String,
+        retryable: bool,
+    ) -> Result<(), TaskCommandError> {
+        self.task_command(Command::TaskFailed { task, worker, reason, retryable })
+    }
+
+    fn task_command(&mut self, command: Command) -> Result<(), TaskCommandError> {
+        match self.apply_now(command).pop() {
+            None => Ok(()),
+            Some(CommandError::Task(error)) => Err(error),
+            Some(other) => unreachable!("a task command is refused with a TaskCommandError, not {other:?}"),
+        }
+    }
+
+    /// A read-only view of the engine's state.
+    pub fn view(&self) -> View<'_> {
+        View::new(&self.world)
+    }
+
+    /// The underlying world, read-only (for tools that need more than the view).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Why a live task is where it is: per requirement, how many workers it excludes, and how many
+    /// eligible workers are unhealthy, busy or available now.
+    pub fn explain(&self, task: TaskId) -> Result<Explanation, ExplainError> {
+        let world = &self.world;
+        let directory = world.resource::<Directory>();
+        let classes = world.resource::<Classes>();
+        let symbols = world.resource::<Symbols>();
+        let entity = *directory.tasks.get(&task).ok_or(ExplainError::UnknownTask(task))?;
+        let spec = world.get::<Task>(entity).ok_or(ExplainError::UnknownTask(task))?;
+        let lifecycle = world.get::<Lifecycle>(entity).ok_or(ExplainError::UnknownTask(task))?;
+        let requirements = &classes.requirement_set(spec.requirements).requirements;
+        let workers = || {
+            directory.slots.iter().flatten().filter_map(|&worker| {
+                Some((
+                    worker,
+                    world.get::<Capabilities>(worker)?,
+                    world.get::<Health>(worker)?,
+                    world.get::<Load>(worker)?,
+                ))
+            })
+        };
+        let counts = count_exclusions(
+            requirements,
+            symbols,
+            workers().map(|(_, capabilities, health, _)| (capabilities, health)),
+        );
+        let mut explanation = Explanation {
+            task,
+            state: lifecycle.state,
+            workers_registered: counts.workers_registered,
+            filters: counts.filters,
+            eligible: counts.eligible,
+            unhealthy: 0,
+            busy: 0,
+            available: 0,
+            waiting_for_key: None,
+            queued_ahead: None,
+        };
+        for (_, capabilities, health, load) in workers() {
+            if health.draining || !meets_requirements(capabilities, requirements) {
+                continue;
+            }
+            if health.state != HealthState::Healthy {
+                explanation.unhealthy += 1;
+            } else if load.fit(capabilities, &requirements.demand, &requirements.gpu_models).is_some() {
+                explanation.available += 1;
+            } else {
+                explanation.busy += 1;
+            }
+        }
+        if lifecycle.state == TaskState::Pending {
+            if let Some(key) = spec.concurrency_key {
+                let holder = world.resource::<ConcurrencyKeys>().keys.get(&key).and_then(|state| state.holder);
+                if holder.is_some_and(|holder| holder != entity) {
+                    explanation.waiting_for_key = Some(symbols.name(key).to_owned());
+                }
+            }
+            let profile = world.get::<ballast_components::task::TaskProfile>(entity);
+            if let Some(class) = profile.and_then(|profile| profile.class) {
+                let ahead = classes.classes[class.index()]
+                    .pending
+                    .iter()
+                    .map(|(_, queued)| queued.entity)
+                    .take_while(|&queued| queued != entity)
+                    .filter(|&queued| {
+                        world.get::<Lifecycle>(queued).is_some_and(|other| other.state == TaskState::Pending)
+                    })
+                    .count();
+                explanation.queued_ahead = Some(ahead as u64);
+            }
+        }
+        Ok(explanation)
+    }
+
+    /// Checks the engine's invariants from scratch (O(tasks + workers)); returns every violation found.
+    /// The simulator runs it after every tick in tests; the engine never needs it to run correctly.
+    pub fn check_invariants(&self) -> Vec<String> {
+        let world = &self.world;
+        let directory = world.resource::<Directory>();
+        let classes = world.resource::<Classes>();
+        let keys = world.resource::<ConcurrencyKeys>();
+        let mut violations = Vec::new();
+        let mut placed: FxHashSet<Entity> = FxHashSet::default();
+        for (slot, worker_entity) in directory.slots.iter().enumerate() {
+            let Some(worker_entity) = *worker_entity else {
+                continue;
+            };
+            let (Some(worker), Some(capabilities), Some(load), Some(tasks)) = (
+                world.get::<Worker>(worker_entity),
+                world.get::<Capabilities>(worker_entity),
+                world.get::<Load>(worker_entity),
+                world.get::<WorkerTasks>(worker_entity),
+            ) else {
+                violations.push(format!("slot {slot} holds an entity without worker components"));
+                continue;
+            };
+            if worker.slot.index() != slot {
+                violations.push(format!("{} sits in slot {slot} but says {}", worker.id, worker.slot.0));
+            }
+            let mut expected = Load::default();
+            for &task_entity in &tasks.tasks {
+                if !placed.insert(task_entity) {
+                    violations.push(format!("a task is listed on two workers (again on {})", worker.id));
+                }
+                match (world.get::<Task>(task_entity), world.get::<Lifecycle>(task_entity)) {
+                    (Some(task), Some(lifecycle)) => match lifecycle.assignment {
+                        Some(assignment) if assignment.slot == worker.slot && lifecycle.state.is_placed() => {
+                            let demand = classes.requirement_set(task.requirements).requirements.demand;
+                            expected.reserve_unchecked(&demand, assignment.devices);
+                        }
+                        _ => violations
+                            .push(format!("{} is listed on {} but is {:?}", task.id, worker.id, lifecycle.state)),
+                    },
+                    _ => violations.push(format!("{} lists a task entity that does not exist", worker.id)),
+                }
+            }
+            if expected != *load {
+                violations
+                    .push(format!("{}: ledger {load:?} differs from its tasks' reservations {expected:?}", worker.id));
+            }
+            if !load.within(capabilities) {
+                violations.push(format!("{} is over capacity: {load:?}", worker.id));
+            }
+        }
+        let mut queued: FxHashSet<Entity> = FxHashSet::default();
+        for class in &classes.classes {
+            queued.extend(class.pending.iter().map(|(_, entry)| entry.entity));
+        }
+        for state in keys.keys.values() {
+            queued.extend(state.waiting.iter().copied());
+            if let Some(holder) = state.holder
+                && !placed.contains(&holder)
+            {
+                violations.push("a concurrency key is held by a task that is not placed".to_owned());
+            }
+        }
+        for (&id, &entity) in &directory.tasks {
+            let Some(lifecycle) = world.get::<Lifecycle>(entity) else {
+                violations.push(format!("{id} is in the directory without an entity"));
+                continue;
+            };
+            let task = world.get::<Task>(entity).expect("tasks carry Task");
+            if lifecycle.attempts > task.attempts_max {
+                violations
+                    .push(format!("{id} took {} attempts, more than its {}", lifecycle.attempts, task.attempts_max));
+            }
+            match lifecycle.state {
+                TaskState::Pending => {
+                    let admitted_this_tick = world.resource::<TaskWork>().admitted.contains(&entity);
+                    let in_queue = lifecycle.queued && queued.contains(&entity);
+                    if !(admitted_this_tick || in_queue) {
+                        violations.push(format!("{id} is pending but in no queue"));
+                    }
+                    if placed.contains(&entity) {
+                        violations.push(format!("{id} is pending but listed on a worker"));
+                    }
+                }
+                TaskState::Assigned | TaskState::Running => {
+                    if !placed.contains(&entity) {
+                        violations.push(format!("{id} is {:?} but listed on no worker", lifecycle.state));
+                    }
+                }
+                terminal => violations.push(format!("{id} is {terminal:?} but still in the directory")),
+            }
+        }
+        violations
+    }
+}

@@ -1,0 +1,713 @@
+//! The discrete-event simulator: simulated time, one `u64` seed, a fixed-algorithm PRNG (PCG-64 MCG).
+//!
+//! The simulator plays the coordinator and the workers. It owns simulated workers that run what the
+//! engine assigns, with a ground-truth duration model and failures ([`workload`]), submits the
+//! scenario's tasks in test-suite batches, heartbeats, cancels a few tasks, and ticks the engine every
+//! `tick_interval_ms` of simulated time. The engine sees only what a coordinator would send.
+//!
+//! # Invariant checker
+//! After every tick the simulator checks the tick's events against its own record of every task and
+//! worker: no task assigned while it is already placed or ended (duplication), no worker given more
+//! than its capacity, no task past its attempt limit, no task ending twice. At the end every task must
+//! be completed, failed, cancelled or unschedulable (anything else is lost). With
+//! `check_engine_every_tick` it also runs the engine's own O(n) consistency check after every tick.
+//!
+//! # Determinism
+//! Everything the run does follows from the seed: one PRNG stream, an event queue ordered by
+//! (time, sequence number), and an engine that is itself deterministic. `trace_hash` hashes every
+//! assignment (tick time, task, worker, attempt) in order; two runs with the same seed and config give
+//! the same hash, whichever executor runs the engine.
+
+pub mod report;
+pub mod workload;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::Xxh3;
+
+use ballast_components::capability::{BrowserSet, HardwareSet};
+use ballast_components::clock::Timestamp;
+use ballast_components::config::{ConfigError, EngineConfig};
+use ballast_components::family::ModelFamily;
+use ballast_components::ids::{TaskId, WorkerId};
+use ballast_components::message::{Command, CommandKind, Event, RequirementSpec, UtilizationReport, WorkerSpec};
+use ballast_components::requirements::GpuDemand;
+
+use crate::engine::Engine;
+pub use report::{Distribution, SimReport};
+pub use workload::Scenario;
+use workload::{FailureRates, SimTaskSpec, SimWorker};
+
+/// How to run a simulation.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Workers in the pool.
+    pub workers: u32,
+    /// Tasks to submit.
+    pub tasks: u64,
+    /// The seed of every random draw.
+    pub seed: u64,
+    /// The pool and workload.
+    pub scenario: Scenario,
+    /// The engine's config (policy and executor included).
+    pub engine: EngineConfig,
+    /// Simulated time between engine ticks, in milliseconds.
+    pub tick_interval_ms: u64,
+    /// Simulated time between heartbeats of each worker, in milliseconds.
+    pub heartbeat_interval_ms: u64,
+    /// Offered load as a share of the pool's estimated capacity, in percent.
+    pub load_percent: u32,
+    /// Tasks cancelled by the coordinator, per million.
+    pub cancels_per_million: u32,
+    /// Run the engine's own O(n) consistency check after every tick (for tests).
+    pub check_engine_every_tick: bool,
+    /// Stop if nothing ends for this long of simulated time, in seconds (the remaining tasks count as lost).
+    pub stall_seconds_max: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            workers: 10_000,
+            tasks: 1_000_000,
+            seed: 1,
+            scenario: Scenario::Default,
+            engine: EngineConfig::default(),
+            // 50 ms: placement latency well under the shortest task (a few hundred ms on a GPU).
+            tick_interval_ms: 50,
+            heartbeat_interval_ms: 10_000,
+            load_percent: 85,
+            cancels_per_million: 2_000,
+            check_engine_every_tick: false,
+            stall_seconds_max: 24 * 3_600,
+        }
+    }
+}
+
+/// Why a simulation could not run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The engine config is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A simulation parameter is out of range.
+    #[error("{field} is {value}, outside {range}")]
+    OutOfRange {
+        /// The parameter.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+        /// The allowed range.
+        range: &'static str,
+    },
+}
+
+/// Progress of a running simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Tasks that have ended.
+    pub tasks_ended: u64,
+    /// Tasks in the run.
+    pub tasks_total: u64,
+    /// Simulated time, in nanoseconds.
+    pub sim_time_ns: u64,
+}
+
+/// What the simulator knows of a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TaskFate {
+    NotArrived,
+    Pending,
+    Placed,
+    Completed,
+    Failed,
+    Cancelled,
+    Unschedulable,
+}
+
+impl TaskFate {
+    fn ended(self) -> bool {
+        matches!(self, TaskFate::Completed | TaskFate::Failed | TaskFate::Cancelled | TaskFate::Unschedulable)
+    }
+}
+
+/// Ground truth and bookkeeping of one task.
+#[derive(Clone, Copy, Debug)]
+struct TaskTruth {
+    fate: TaskFate,
+    attempts: u8,
+    family: ModelFamily,
+    allowed: HardwareSet,
+    worker: u32,
+    memory_mib: u32,
+    cpu_milli: u32,
+    gpu_milli: u32,
+    work_seconds: f32,
+    arrival_ns: u64,
+    placed_ns: u64,
+    first_placed_ns: u64,
+    min_duration_ns: u64,
+}
+
+/// What a simulated worker has running, as the simulator sees it.
+#[derive(Clone, Copy, Debug, Default)]
+struct WorkerUse {
+    slots: u32,
+    cpu_milli: u64,
+    memory_mib: u64,
+    gpu_milli: u64,
+}
+
+/// How an attempt will end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum AttemptEnd {
+    Complete,
+    FailRetryable,
+    FailPermanent,
+}
+
+/// Something that happens at a simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Happening {
+    Arrival,
+    Finish { task: u32, attempt: u8, end: AttemptEnd },
+    Cancel { task: u32 },
+    Heartbeats,
+}
+
+/// The key that decides a task's best possible speed in the pool.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct SpeedKey {
+    family: ModelFamily,
+    hardware_any: HardwareSet,
+    browsers_any: BrowserSet,
+    memory_mib: u64,
+    cpu_milli: u32,
+    gpu: GpuDemand,
+}
+
+/// Whether a simulated worker could ever run a task of `requirements` (the simulator's own check,
+/// independent of the engine's).
+fn could_run(worker: &WorkerSpec, requirements: &RequirementSpec) -> bool {
+    let hardware_ok = requirements.hardware_any.is_empty() || requirements.hardware_any.intersects(worker.hardware);
+    let browsers_ok = requirements.browsers_any.is_empty() || requirements.browsers_any.intersects(worker.browsers);
+    let gpu = requirements.gpu;
+    let devices = worker.gpus.iter().filter(|device| device.memory_mib >= gpu.memory_mib).count();
+    hardware_ok
+        && browsers_ok
+        && worker.memory_mib >= requirements.memory_mib
+        && worker.cpu_milli >= requirements.cpu_milli
+        && devices >= usize::from(gpu.count)
+        && requirements.tags.iter().all(|tag| worker.tags.contains(tag))
+}
+
+/// Runs a simulation to the end. `progress` is called now and then.
+pub fn run(config: &SimConfig, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
+    Simulation::new(config)?.run(progress)
+}
+
+struct Simulation<'a> {
+    config: &'a SimConfig,
+    engine: Engine,
+    rng: Pcg64Mcg,
+    workers: Vec<SimWorker>,
+    uses: Vec<WorkerUse>,
+    tasks: Vec<TaskTruth>,
+    happenings: BinaryHeap<Reverse<(u64, u64, Happening)>>,
+    sequence: u64,
+    failures: FailureRates,
+    best_speeds: FxHashMap<SpeedKey, f64>,
+    batch_gap_mean_ns: f64,
+    next_task: u64,
+    tasks_ended: u64,
+    last_end_ns: u64,
+    busy_slot_ns: u128,
+    wait_ns: Histogram<u64>,
+    response_ns: Histogram<u64>,
+    slowdown_milli: Histogram<u64>,
+    trace: Xxh3,
+    violations: Vec<String>,
+    violation_count: u64,
+    duplicated: u64,
+    commands_rejected: u64,
+    events: Vec<Event>,
+}
+
+/// A histogram of values from 1 to 2^50 (13 days in nanoseconds) at 3 significant figures; larger
+/// values are clamped.
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 1 << 50, 3).expect("static bounds are valid")
+}
+
+impl<'a> Simulation<'a> {
+    fn new(config: &'a SimConfig) -> Result<Simulation<'a>, SimError> {
+        let range = |field, value: u64, low: u64, high: u64, range| {
+            if (low..=high).contains(&value) { Ok(()) } else { Err(SimError::OutOfRange { field, value, range }) }
+        };
+        range("workers", u64::from(config.workers), 1, u64::from(config.engine.workers_max), "1..=workers_max")?;
+        range("tasks", config.tasks, 0, u64::from(u32::MAX), "0..=4294967295")?;
+        range("tick_interval_ms", config.tick_interval_ms, 1, 60_000, "1..=60000")?;
+        range(
+            "heartbeat_interval_ms",
+            config.heartbeat_interval_ms,
+            1,
+            config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1),
+            "1..heartbeat_suspect_after_ms",
+        )?;
+        range("load_percent", u64::from(config.load_percent), 1, 10_000, "1..=10000")?;
+        range("cancels_per_million", u64::from(config.cancels_per_million), 0, 1_000_000, "0..=1000000")?;
+        let engine = Engine::new(config.engine.clone())?;
+        let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
+        let workers = workload::generate_workers(config.scenario, config.workers, &mut rng);
+        let batch_gap_mean_ns = batch_gap_mean_ns(config, &workers);
+        Ok(Simulation {
+            config,
+            engine,
+            rng,
+            uses: vec![WorkerUse::default(); workers.len()],
+            workers,
+            tasks: Vec::with_capacity(config.tasks as usize),
+            happenings: BinaryHeap::new(),
+            sequence: 0,
+            failures: workload::failure_rates(config.scenario),
+            best_speeds: FxHashMap::default(),
+            batch_gap_mean_ns,
+            next_task: 0,
+            tasks_ended: 0,
+            last_end_ns: 0,
+            busy_slot_ns: 0,
+            wait_ns: histogram(),
+            response_ns: histogram(),
+            slowdown_milli: histogram(),
+            trace: Xxh3::new(),
+            violations: Vec::new(),
+            violation_count: 0,
+            duplicated: 0,
+            commands_rejected: 0,
+            events: Vec::new(),
+        })
+    }
+
+    fn at(&mut self, time_ns: u64, happening: Happening) {
+        self.sequence += 1;
+        self.happenings.push(Reverse((time_ns, self.sequence, happening)));
+    }
+
+    fn violation(&mut self, message: String) {
+        self.violation_count += 1;
+        if self.violations.len() < 20 {
+            self.violations.push(message);
+        }
+    }
+
+    fn push(&mut self, command: Command) {
+        if let Err(error) = self.engine.push(command) {
+            self.violation(format!("the engine refused a queued command: {error}"));
+        }
+    }
+
+    fn run(mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
+        let started = Instant::now();
+        let config = self.config;
+        for index in 0..self.workers.len() {
+            let spec = self.workers[index].spec.clone();
+            self.push(Command::RegisterWorker(spec));
+        }
+        if config.tasks > 0 {
+            self.at(0, Happening::Arrival);
+        }
+        self.at(config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
+        let tick_ns = config.tick_interval_ms * 1_000_000;
+        let mut now_ns = 0u64;
+        let mut last_progress_ns = 0u64;
+        let mut last_ending_ns = 0u64;
+        let mut ended_before = 0u64;
+        loop {
+            while let Some(&Reverse((time_ns, _, happening))) = self.happenings.peek() {
+                if time_ns > now_ns {
+                    break;
+                }
+                self.happenings.pop();
+                self.happen(time_ns, happening);
+            }
+            if self.engine.tick(Timestamp(now_ns)).is_err() {
+                unreachable!("simulated time only moves forward");
+            }
+            self.absorb_events(now_ns);
+            if config.check_engine_every_tick {
+                for violation in self.engine.check_invariants() {
+                    self.violation(format!("at {now_ns} ns: {violation}"));
+                }
+            }
+            if self.tasks_ended != ended_before {
+                ended_before = self.tasks_ended;
+                last_ending_ns = now_ns;
+            }
+            let all_submitted = self.next_task >= config.tasks;
+            if all_submitted && self.tasks_ended >= config.tasks {
+                break;
+            }
+            if now_ns.saturating_sub(last_ending_ns) > config.stall_seconds_max * 1_000_000_000 {
+                self.violation(format!("no task ended for {} s of simulated time; stopping", config.stall_seconds_max));
+                break;
+            }
+            if now_ns - last_progress_ns >= 10_000_000_000 {
+                last_progress_ns = now_ns;
+                progress(Progress { tasks_ended: self.tasks_ended, tasks_total: config.tasks, sim_time_ns: now_ns });
+            }
+            now_ns += tick_ns;
+        }
+        progress(Progress { tasks_ended: self.tasks_ended, tasks_total: config.tasks, sim_time_ns: now_ns });
+        Ok(self.report(started.elapsed().as_secs_f64()))
+    }
+
+    fn happen(&mut self, time_ns: u64, happening: Happening) {
+        match happening {
+            Happening::Arrival => self.arrive(time_ns),
+            Happening::Finish { task, attempt, end } => {
+                let truth = self.tasks[task as usize];
+                if truth.fate != TaskFate::Placed || truth.attempts != attempt {
+                    return;
+                }
+                let task_id = TaskId(u64::from(task));
+                let worker = WorkerId(u64::from(truth.worker));
+                let command = match end {
+                    AttemptEnd::Complete => {
+                        self.last_end_ns = self.last_end_ns.max(time_ns);
+                        let response_ns = time_ns - truth.arrival_ns;
+                        self.response_ns.saturating_record(response_ns.max(1));
+                        let slowdown = response_ns as f64 / truth.min_duration_ns.max(1) as f64;
+                        self.slowdown_milli.saturating_record((slowdown * 1000.0) as u64);
+                        Command::TaskCompleted { task: task_id, worker, duration_ns: time_ns - truth.placed_ns }
+                    }
+                    AttemptEnd::FailRetryable => Command::TaskFailed {
+                        task: task_id,
+                        worker,
+                        reason: "worker lost its device".to_owned(),
+                        retryable: true,
+                    },
+                    AttemptEnd::FailPermanent => Command::TaskFailed {
+                        task: task_id,
+                        worker,
+                        reason: "assertion failed".to_owned(),
+                        retryable: false,
+                    },
+                };
+                self.push(command);
+            }
+            Happening::Cancel { task } => {
+                if !self.tasks[task as usize].fate.ended() {
+                    self.push(Command::CancelTask { task: TaskId(u64::from(task)) });
+                }
+            }
+            Happening::Heartbeats => {
+                for index in 0..self.workers.len() {
+                    let busy = self.uses[index].slots as f32 / self.workers[index].spec.slots.max(1) as f32;
+                    let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0 };
+                    self.push(Command::Heartbeat { worker: WorkerId(index as u64), utilization: Some(utilization) });
+                }
+                self.at(time_ns + self.config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
+            }
+        }
+    }
+
+    /// Submits the next batch and schedules the one after.
+    fn arrive(&mut self, time_ns: u64) {
+        let config = self.config;
+        let (low, high) = workload::batch_len_range(config.scenario);
+        let len = self.rng.random_range(low..=high).min(config.tasks - self.next_task);
+        let mut batch = Vec::with_capacity(len as usize);
+        for _ in 0..len {
+            let id = TaskId(self.next_task);
+            self.next_task += 1;
+            let generated = workload::generate_task(config.scenario, id, &mut self.rng);
+            let truth = self.truth_of(&generated, time_ns);
+            self.tasks.push(truth);
+            if self.rng.random_range(0..1_000_000) < config.cancels_per_million {
+                let delay_ns = self.rng.random_range(0..120_000_000_000u64);
+                self.at(time_ns + delay_ns, Happening::Cancel { task: id.0 as u32 });
+            }
+            batch.push(generated.spec);
+        }
+        if !batch.is_empty() {
+            self.push(Command::SubmitBatch(batch));
+        }
+        if self.next_task < config.tasks {
+            let gap = -self.batch_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
+            self.at(time_ns + gap as u64, Happening::Arrival);
+        }
+    }
+
+    fn truth_of(&mut self, generated: &SimTaskSpec, arrival_ns: u64) -> TaskTruth {
+        let requirements = &generated.spec.requirements;
+        let key = SpeedKey {
+            family: generated.family,
+            hardware_any: requirements.hardware_any,
+            browsers_any: requirements.browsers_any,
+            memory_mib: requirements.memory_mib,
+            cpu_milli: requirements.cpu_milli,
+            gpu: requirements.gpu,
+        };
+        let workers = &self.workers;
+        let best = *self.best_speeds.entry(key).or_insert_with(|| {
+            workers
+                .iter()
+                .filter(|worker| could_run(&worker.spec, requirements))
+                .map(|worker| worker.speed(generated.family, requirements.hardware_any))
+                .fold(0.0, f64::max)
+        });
+        let min_duration_ns = if best > 0.0 { (generated.work_seconds / best * 1e9) as u64 } else { 0 };
+        let gpu = requirements.gpu;
+        TaskTruth {
+            fate: TaskFate::NotArrived,
+            attempts: 0,
+            family: generated.family,
+            allowed: requirements.hardware_any,
+            worker: u32::MAX,
+            memory_mib: requirements.memory_mib as u32,
+            cpu_milli: requirements.cpu_milli,
+            gpu_milli: u32::from(gpu.count) * u32::from(gpu.milli),
+            work_seconds: generated.work_seconds as f32,
+            arrival_ns,
+            placed_ns: 0,
+            first_placed_ns: u64::MAX,
+            min_duration_ns,
+        }
+    }
+
+    /// Applies the tick's events to the simulator's record, checking each against it.
+    fn absorb_events(&mut self, now_ns: u64) {
+        let mut events = std::mem::take(&mut self.events);
+        self.engine.take_events(&mut events);
+        for event in events.drain(..) {
+            match event {
+                Event::TaskAccepted { task } => {
+                    let truth = &mut self.tasks[task.0 as usize];
+                    if truth.fate == TaskFate::NotArrived {
+                        truth.fate = TaskFate::Pending;
+                    } else {
+                        self.violation(format!("{task} accepted twice"));
+                    }
+                }
+                Event::TaskAssigned { task, worker, attempt } => self.start_attempt(now_ns, task, worker, attempt),
+                Event::TaskRequeued { task, .. } if self.release(now_ns, task) => {
+                    self.tasks[task.0 as usize].fate = TaskFate::Pending;
+                }
+                Event::TaskCompleted { task, .. } => {
+                    self.release(now_ns, task);
+                    self.end(now_ns, task, TaskFate::Completed);
+                }
+                Event::TaskFailed { task, worker, .. } => {
+                    if worker.is_some() {
+                        self.release(now_ns, task);
+                    }
+                    self.end(now_ns, task, TaskFate::Failed);
+                }
+                Event::TaskCancelled { task, worker } => {
+                    if worker.is_some() {
+                        self.release(now_ns, task);
+                    }
+                    self.end(now_ns, task, TaskFate::Cancelled);
+                }
+                Event::TaskUnschedulable { task, .. } => self.end(now_ns, task, TaskFate::Unschedulable),
+                Event::CommandRejected { command, error } => {
+                    // A cancel racing the task's end is expected; anything else is the simulator's bug.
+                    if command != CommandKind::CancelTask {
+                        self.violation(format!("the engine refused a {command:?}: {error}"));
+                    }
+                    self.commands_rejected += 1;
+                }
+                _ => {}
+            }
+        }
+        self.events = events;
+    }
+
+    fn start_attempt(&mut self, now_ns: u64, task: TaskId, worker: WorkerId, attempt: u8) {
+        let index = task.0 as usize;
+        let truth = self.tasks[index];
+        if truth.fate != TaskFate::Pending {
+            self.duplicated += 1;
+            self.violation(format!("{task} assigned to {worker} while {:?}", truth.fate));
+            return;
+        }
+        let max = self.config.engine.attempts_max;
+        if attempt != truth.attempts + 1 || attempt > max {
+            self.violation(format!("{task} assigned as attempt {attempt} after {} (max {max})", truth.attempts));
+        }
+        self.trace.update(&now_ns.to_le_bytes());
+        self.trace.update(&task.0.to_le_bytes());
+        self.trace.update(&worker.0.to_le_bytes());
+        self.trace.update(&[attempt]);
+        let worker_index = worker.0 as usize;
+        let spec = &self.workers[worker_index].spec;
+        let usage = &mut self.uses[worker_index];
+        usage.slots += 1;
+        usage.cpu_milli += u64::from(truth.cpu_milli);
+        usage.memory_mib += u64::from(truth.memory_mib);
+        usage.gpu_milli += u64::from(truth.gpu_milli);
+        let over = usage.slots > spec.slots
+            || usage.cpu_milli > u64::from(spec.cpu_milli)
+            || usage.memory_mib > spec.memory_mib
+            || usage.gpu_milli > spec.gpus.len() as u64 * 1000;
+        if over {
+            let usage = *usage;
+            self.violation(format!("{worker} over capacity after {task}: {usage:?}"));
+        }
+        if truth.first_placed_ns == u64::MAX {
+            self.wait_ns.saturating_record((now_ns - truth.arrival_ns).max(1));
+        }
+        let speed = self.workers[worker_index].speed(truth.family, truth.allowed);
+        let duration_ns = ((f64::from(truth.work_seconds) / speed) * 1e9).max(1.0) as u64;
+        let draw = self.rng.random::<f64>();
+        let (end, after_ns) = if draw < self.failures.permanent {
+            (AttemptEnd::FailPermanent, duration_ns / 2)
+        } else if draw < self.failures.permanent + self.failures.retryable {
+            (AttemptEnd::FailRetryable, (duration_ns as f64 * self.rng.random_range(0.05..1.0)) as u64)
+        } else {
+            (AttemptEnd::Complete, duration_ns)
+        };
+        let truth = &mut self.tasks[index];
+        truth.fate = TaskFate::Placed;
+        truth.attempts = attempt;
+        truth.worker = worker.0 as u32;
+        truth.placed_ns = now_ns;
+        truth.first_placed_ns = truth.first_placed_ns.min(now_ns);
+        self.push(Command::TaskStarted { task, worker });
+        self.at(now_ns + after_ns.max(1), Happening::Finish { task: task.0 as u32, attempt, end });
+    }
+
+    /// Frees what a placed task used on its worker; false (and a violation) if it was not placed.
+    fn release(&mut self, now_ns: u64, task: TaskId) -> bool {
+        let truth = self.tasks[task.0 as usize];
+        if truth.fate != TaskFate::Placed {
+            self.violation(format!("{task} released while {:?}", truth.fate));
+            return false;
+        }
+        let usage = &mut self.uses[truth.worker as usize];
+        usage.slots -= 1;
+        usage.cpu_milli -= u64::from(truth.cpu_milli);
+        usage.memory_mib -= u64::from(truth.memory_mib);
+        usage.gpu_milli -= u64::from(truth.gpu_milli);
+        self.busy_slot_ns += u128::from(now_ns - truth.placed_ns);
+        true
+    }
+
+    fn end(&mut self, now_ns: u64, task: TaskId, fate: TaskFate) {
+        if fate != TaskFate::Completed {
+            self.last_end_ns = self.last_end_ns.max(now_ns);
+        }
+        let truth = &mut self.tasks[task.0 as usize];
+        if truth.fate.ended() {
+            let before = truth.fate;
+            self.duplicated += 1;
+            self.violation(format!("{task} ended twice ({before:?}, then {fate:?})"));
+            return;
+        }
+        truth.fate = fate;
+        self.tasks_ended += 1;
+    }
+}
+
+/// The mean gap between batch arrivals that offers `load_percent` of the pool's capacity: capacity is
+/// estimated as the pool's slots over the mean duration of a sample of tasks on random capable workers.
+fn batch_gap_mean_ns(config: &SimConfig, workers: &[SimWorker]) -> f64 {
+    let mut rng = Pcg64Mcg::seed_from_u64(config.seed ^ 0x5eed_cafe);
+    let samples = 2_000;
+    let mut total_seconds = 0.0;
+    let mut counted = 0u32;
+    for index in 0..samples {
+        let generated = workload::generate_task(config.scenario, TaskId(index), &mut rng);
+        for _ in 0..8 {
+            let worker = &workers[rng.random_range(0..workers.len())];
+            if could_run(&worker.spec, &generated.spec.requirements) {
+                total_seconds +=
+                    generated.work_seconds / worker.speed(generated.family, generated.spec.requirements.hardware_any);
+                counted += 1;
+                break;
+            }
+        }
+    }
+    let mean_duration_seconds = if counted == 0 { 60.0 } else { total_seconds / f64::from(counted) };
+    let slots: f64 = workers.iter().map(|worker| f64::from(worker.spec.slots)).sum();
+    let tasks_per_second = slots / mean_duration_seconds * f64::from(config.load_percent) / 100.0;
+    let (low, high) = workload::batch_len_range(config.scenario);
+    let mean_batch = (low + high) as f64 / 2.0;
+    mean_batch / tasks_per_second * 1e9
+}
+
+impl Simulation<'_> {
+    fn report(&self, sim_wall_seconds: f64) -> SimReport {
+        let config = self.config;
+        let view = self.engine.view();
+        let counters = view.counters();
+        let count = |fate: TaskFate| self.tasks.iter().filter(|truth| truth.fate == fate).count() as u64;
+        let submitted = self.tasks.len() as u64;
+        let ended = self.tasks.iter().filter(|truth| truth.fate.ended()).count() as u64;
+        let slots: u64 = self.workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
+        let mut latest_fastest_end_ns = 0u64;
+        let mut fastest_work_ns = 0u128;
+        for truth in self.tasks.iter().filter(|truth| truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled) {
+            latest_fastest_end_ns = latest_fastest_end_ns.max(truth.arrival_ns + truth.min_duration_ns);
+            fastest_work_ns += u128::from(truth.min_duration_ns);
+        }
+        let spread_ns = (fastest_work_ns / u128::from(slots.max(1))) as u64;
+        let lower_bound_ns = latest_fastest_end_ns.max(spread_ns);
+        let makespan_ns = self.last_end_ns;
+        let engine_seconds = self.engine.busy_ns() as f64 / 1e9;
+        let tick_ns = &view.metrics().tick_ns;
+        SimReport {
+            seed: config.seed,
+            workers: config.workers,
+            tasks: config.tasks,
+            scenario: config.scenario.name().to_owned(),
+            policy: config.engine.policy.name().to_owned(),
+            executor: match config.engine.executor {
+                ballast_components::config::ExecutorKind::SingleThreaded => "single".to_owned(),
+                ballast_components::config::ExecutorKind::MultiThreaded => "multi".to_owned(),
+            },
+            tasks_completed: count(TaskFate::Completed),
+            tasks_failed: count(TaskFate::Failed),
+            tasks_cancelled: count(TaskFate::Cancelled),
+            tasks_unschedulable: count(TaskFate::Unschedulable),
+            tasks_lost: config.tasks - ended.min(config.tasks) + (submitted - submitted.min(config.tasks)),
+            tasks_duplicated: self.duplicated,
+            placements: counters.placements,
+            requeues: counters.requeues,
+            attempts_failed: counters.attempts_failed,
+            commands_rejected: self.commands_rejected,
+            engine_seconds,
+            placements_per_second: if engine_seconds > 0.0 { counters.placements as f64 / engine_seconds } else { 0.0 },
+            sim_wall_seconds,
+            ticks: counters.ticks,
+            tick_ns_p50: tick_ns.value_at_quantile(0.5),
+            tick_ns_p99: tick_ns.value_at_quantile(0.99),
+            makespan_seconds: makespan_ns as f64 / 1e9,
+            makespan_lower_bound_seconds: lower_bound_ns as f64 / 1e9,
+            makespan_over_lower_bound: if lower_bound_ns > 0 {
+                makespan_ns as f64 / lower_bound_ns as f64
+            } else {
+                0.0
+            },
+            wait_seconds: Distribution::of(&self.wait_ns, 1e9),
+            response_seconds: Distribution::of(&self.response_ns, 1e9),
+            slowdown: Distribution::of(&self.slowdown_milli, 1e3),
+            utilization_mean: if makespan_ns > 0 {
+                self.busy_slot_ns as f64 / (slots as f64 * makespan_ns as f64)
+            } else {
+                0.0
+            },
+            invariant_violations: self.violation_count,
+            invariant_violation_samples: self.violations.clone(),
+            trace_hash: format!("{:016x}", self.trace.digest()),
+            peak_rss_bytes: None,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The simulation report: the JSON that `ballast sim --json` writes, and its printed summary.
+//! A DTO of its own (engine types are not serialized).
+
+use std::fmt::Write as _;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Summary statistics of a distribution.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// Samples.
+    pub count: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+impl Distribution {
+    /// The distribution of `histogram`'s samples, each divided by `scale`.
+    pub fn of(histogram: &Histogram<u64>, scale: f64) -> Distribution {
+        if histogram.is_empty() {
+            return Distribution::default();
+        }
+        Distribution {
+            count: histogram.len(),
+            mean: histogram.mean() / scale,
+            p50: histogram.value_at_quantile(0.5) as f64 / scale,
+            p99: histogram.value_at_quantile(0.99) as f64 / scale,
+            max: histogram.max() as f64 / scale,
+        }
+    }
+}
+
+/// What a simulation measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SimReport {
+    /// The seed.
+    pub seed: u64,
+    /// Workers in the pool.
+    pub workers: u32,
+    /// Tasks submitted.
+    pub tasks: u64,
+    /// The scenario.
+    pub scenario: String,
+    /// The placement policy.
+    pub policy: String,
+    /// The engine's executor.
+    pub executor: String,
+    /// Tasks that completed.
+    pub tasks_completed: u64,
+    /// Tasks that failed for good.
+    pub tasks_failed: u64,
+    /// Tasks cancelled by the coordinator.
+    pub tasks_cancelled: u64,
+    /// Tasks no worker could ever run.
+    pub tasks_unschedulable: u64,
+    /// Tasks that never ended (must be 0).
+    pub tasks_lost: u64,
+    /// Tasks placed while already placed, or ended twice (must be 0).
+    pub tasks_duplicated: u64,
+    /// Placements made (each attempt counts).
+    pub placements: u64,
+    /// Tasks put back in the queue.
+    pub requeues: u64,
+    /// Attempts that ended without completing.
+    pub attempts_failed: u64,
+    /// Commands the engine refused (cancels that raced the task's end).
+    pub commands_rejected: u64,
+    /// Wall time spent inside engine ticks, in seconds.
+    pub engine_seconds: f64,
+    /// Placements per second of engine time.
+    pub placements_per_second: f64,
+    /// Wall time of the whole run, simulator included, in seconds.
+    pub sim_wall_seconds: f64,
+    /// Engine ticks.
+    pub ticks: u64,
+    /// Median wall time of a tick, in nanoseconds.
+    pub tick_ns_p50: u64,
+    /// 99th percentile wall time of a tick, in nanoseconds.
+    pub tick_ns_p99: u64,
+    /// Simulated time from the first arrival to the last task's end, in seconds.
+    pub makespan_seconds: f64,
+    /// A lower bound on the makespan: the larger of the latest (arrival + fastest run time) and the
+    /// fastest total work spread over every slot, in seconds.
+    pub makespan_lower_bound_seconds: f64,
+    /// Makespan over its lower bound.
+    pub makespan_over_lower_bound: f64,
+    /// Arrival to first placement, in seconds.
+    pub wait_seconds: Distribution,
+    /// Arrival to completion, in seconds (completed tasks).
+    pub response_seconds: Distribution,
+    /// Response over the fastest possible run time in the pool (completed tasks).
+    pub slowdown: Distribution,
+    /// Busy slot time over total slot time during the makespan.
+    pub utilization_mean: f64,
+    /// Invariant violations found (must be 0).
+    pub invariant_violations: u64,
+    /// The first violations, for diagnosis.
+    pub invariant_violation_samples: Vec<String>,
+    /// A hash of every assignment (tick time, task, worker, attempt) in order.
+    pub trace_hash: String,
+    /// Peak resident memory of the process, in bytes, when the CLI could read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl SimReport {
+    /// A readable multi-line summary.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "ballast sim: {} workers, {} tasks, scenario {}, policy {}, seed {}",
+            self.workers, self.tasks, self.scenario, self.policy, self.seed
+        );
+        let _ = writeln!(
+            text,
+            "  outcome      completed {}  failed {}  cancelled {}  unschedulable {}  lost {}  duplicated {}",
+            self.tasks_completed,
+            self.tasks_failed,
+            self.tasks_cancelled,
+            self.tasks_unschedulable,
+            self.tasks_lost,
+            self.tasks_duplicated
+        );
+        let _ = writeln!(
+            text,
+            "  engine       {} placements in {:.3} s = {:.0} placements/s; tick p50 {:.1} µs, p99 {:.1} µs over {} ticks",
+            self.placements,
+            self.engine_seconds,
+            self.placements_per_second,
+            self.tick_ns_p50 as f64 / 1e3,
+            self.tick_ns_p99 as f64 / 1e3,
+            self.ticks
+        );
+        let _ = writeln!(
+            text,
+            "  makespan     {:.1} s (lower bound {:.1} s, ratio {:.3}); utilization {:.1}%",
+            self.makespan_seconds,
+            self.makespan_lower_bound_seconds,
+            self.makespan_over_lower_bound,
+            self.utilization_mean * 100.0
+        );
+        for (name, distribution, unit) in [
+            ("wait", &self.wait_seconds, "s"),
+            ("response", &self.response_seconds, "s"),
+            ("slowdown", &self.slowdown, "x"),
+        ] {
+            let _ = writeln!(
+                text,
+                "  {name:<12} mean {:.3}{unit}  p50 {:.3}{unit}  p99 {:.3}{unit}  max {:.3}{unit}",
+                distribution.mean, distribution.p50, distribution.p99, distribution.max
+            );
+        }
+        let _ = writeln!(
+            text,
+            "  retries      {} requeues, {} failed attempts, {} refused commands",
+            self.requeues, self.attempts_failed, self.commands_rejected
+        );
+        let _ = writeln!(text, "  invariants   {} violations", self.invariant_violations);
+        for sample in &self.invariant_violation_samples {
+            let _ = writeln!(text, "    {sample}");
+        }
+        let _ = write!(text, "  trace hash   {}   wall {:.2} s", self.trace_hash, self.sim_wall_seconds);
+        if let Some(bytes) = self.peak_rss_bytes {
+            let _ = write!(text, "   peak memory {:.0} MiB", bytes as f64 / (1024.0 * 1024.0));
+        }
+        text.push('\n');
+        text
+    }
+}

@@ -1,0 +1,20 @@
+//! Systems of the Ballast scheduling engine: one stage of the tick per file, each a thin shell around
+//! pure helpers that hold the decisions.
+//!
+//! The stages, in order (declared once, in the engine's `schedule` module):
+//! [`admit`] → [`health`] → [`analysis`] → [`index`] → [`matching`] → [`complete`] and [`report`].
+//! [`pool`] holds the shared state and the operations that keep it consistent; [`explain`] answers
+//! "why is this task where it is".
+//!
+//! Architecture invariant: systems never read the wall clock, never do IO and never draw unseeded
+//! random numbers; time comes from the `Clock` resource.
+
+pub mod admit;
+pub mod analysis;
+pub mod complete;
+pub mod explain;
+pub mod health;
+pub mod index;
+pub mod matching;
+pub mod pool;
+pub mod report;

@@ -1,0 +1,466 @@
+//! The scheduler's shared state as one system parameter ([`Pool`]), and the operations every stage
+//! uses to change it consistently: enqueue, place, release, requeue, finish, drain and remove.
+//!
+//! Reads and writes: the directory, the requirement classes, the capability index, concurrency keys,
+//! the outbox, metrics, the work lists and timeouts; worker and task components.
+//!
+//! Invariants kept here, and nowhere else:
+//! - a task is in exactly one place: its class queue (or a key's wait list), one worker's task list
+//!   (with a reservation in that worker's [`Load`]), or ended;
+//! - a reservation is made by [`Pool::place`] and undone by [`Pool::release`], nothing else;
+//! - every change that may raise a worker's score bumps its version and lists it in
+//!   [`WorkerWork::freed`], so the candidate heaps stay exact.
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::query::QueryData;
+use bevy_ecs::system::SystemParam;
+
+use ballast_components::class::Classes;
+use ballast_components::clock::{Clock, Timestamp};
+use ballast_components::config::EngineConfig;
+use ballast_components::directory::Directory;
+use ballast_components::ids::{WorkerId, WorkerSlot};
+use ballast_components::index::CapabilityIndex;
+use ballast_components::message::{Event, FailureReason, Outbox, RemovalReason, RequeueReason};
+use ballast_components::metrics::{Metrics, record_ns};
+use ballast_components::queue::{ConcurrencyKeys, Queued};
+use ballast_components::symbols::{Symbol, Symbols};
+use ballast_components::task::{Assignment, Lifecycle, Task, TaskProfile, TaskState};
+use ballast_components::work::{Outcome, Outcomes, TaskWork, Timeouts, WorkerWork};
+use ballast_components::worker::{
+    Capabilities, DeviceMask, Health, HealthState, Load, Thermal, ThermalState, Utilization, Worker, WorkerTasks,
+};
+
+/// Everything a worker entity carries that the scheduler reads or writes (history aside).
+#[derive(QueryData)]
+#[query_data(mutable)]
+pub struct WorkerData {
+    /// The entity.
+    pub entity: Entity,
+    /// Identity.
+    pub worker: &'static Worker,
+    /// Static capabilities.
+    pub capabilities: &'static Capabilities,
+    /// The capacity ledger.
+    pub load: &'static mut Load,
+    /// Health and draining.
+    pub health: &'static mut Health,
+    /// Thermal state.
+    pub thermal: &'static mut Thermal,
+    /// Reported utilization.
+    pub utilization: &'static mut Utilization,
+    /// Placed tasks.
+    pub tasks: &'static mut WorkerTasks,
+}
+
+/// Everything a task entity carries.
+#[derive(QueryData)]
+#[query_data(mutable)]
+pub struct TaskData {
+    /// The submitted spec.
+    pub task: &'static Task,
+    /// The derived profile.
+    pub profile: &'static mut TaskProfile,
+    /// The lifecycle.
+    pub lifecycle: &'static mut Lifecycle,
+}
+
+/// The scheduler's shared state.
+#[derive(SystemParam)]
+pub struct Pool<'w, 's> {
+    /// Engine time.
+    pub clock: Res<'w, Clock>,
+    /// Configuration.
+    pub config: Res<'w, EngineConfig>,
+    /// Id lookups.
+    pub directory: ResMut<'w, Directory>,
+    /// Requirement sets and classes.
+    pub classes: ResMut<'w, Classes>,
+    /// The capability index.
+    pub index: ResMut<'w, CapabilityIndex>,
+    /// Interned strings.
+    pub symbols: ResMut<'w, Symbols>,
+    /// Concurrency keys.
+    pub keys: ResMut<'w, ConcurrencyKeys>,
+    /// Events out.
+    pub outbox: ResMut<'w, Outbox>,
+    /// Metrics.
+    pub metrics: ResMut<'w, Metrics>,
+    /// Task work lists.
+    pub task_work: ResMut<'w, TaskWork>,
+    /// Worker work lists.
+    pub worker_work: ResMut<'w, WorkerWork>,
+    /// Attempt outcomes for history.
+    pub outcomes: ResMut<'w, Outcomes>,
+    /// Attempt deadlines.
+    pub timeouts: ResMut<'w, Timeouts>,
+    /// Workers.
+    pub workers: Query<'w, 's, WorkerData>,
+    /// Tasks.
+    pub tasks: Query<'w, 's, TaskData>,
+    /// Deferred despawns.
+    pub commands: Commands<'w, 's>,
+}
+
+impl Pool<'_, '_> {
+    /// The time of the current tick.
+    #[inline]
+    pub fn now(&self) -> Timestamp {
+        self.clock.now
+    }
+
+    /// Puts a pending, indexed task into its class queue: at the back when new, at the front when it
+    /// comes back (it already waited its turn once).
+    pub fn enqueue(&mut self, task: Entity, front: bool) {
+        let now = self.clock.now;
+        let mut data = self.tasks.get_mut(task).expect("enqueueing a live task");
+        let class = data.profile.class.expect("a task is indexed before it is queued");
+        assert_eq!(data.lifecycle.state, TaskState::Pending, "only pending tasks are queued");
+        data.lifecycle.queued = true;
+        data.lifecycle.enqueued_at = now;
+        let queued = Queued { entity: task, enqueued_at: now };
+        let pending = &mut self.classes.classes[class.index()].pending;
+        if front {
+            pending.push_front(data.task.priority, queued);
+        } else {
+            pending.push_back(data.task.priority, queued);
+        }
+    }
+
+    /// Places a pending task on the worker in `slot`, reserving `devices`. The caller checked the fit.
+    pub fn place(&mut self, task: Entity, slot: WorkerSlot, devices: DeviceMask) {
+        let now = self.clock.now;
+        let worker_entity = self.directory.worker_in(slot).expect("placing on a live slot");
+        let mut data = self.tasks.get_mut(task).expect("placing a live task");
+        assert_eq!(data.lifecycle.state, TaskState::Pending, "only pending tasks are placed");
+        let demand = self.classes.requirement_set(data.task.requirements).requirements.demand;
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
+        assert!(worker.health.schedulable(), "placing on an unschedulable worker");
+        worker.load.reserve(worker.capabilities, &demand, devices);
+        worker.tasks.tasks.push(task);
+        if matches!(worker.thermal.state, ThermalState::Cold | ThermalState::Cooling) {
+            *worker.thermal = Thermal { state: ThermalState::Warming, since: now };
+        }
+        let has_free_slot = worker.load.slots_used < worker.capabilities.slots;
+        let worker_id = worker.worker.id;
+
+        let lifecycle = &mut *data.lifecycle;
+        lifecycle.state = TaskState::Assigned;
+        lifecycle.attempts = lifecycle.attempts.saturating_add(1);
+        lifecycle.assignment = Some(Assignment { slot, devices });
+        lifecycle.state_since = now;
+        lifecycle.queued = false;
+        let attempt = lifecycle.attempts;
+        record_ns(&mut self.metrics.wait_ns, now.since(lifecycle.enqueued_at));
+        self.metrics.counters.placements += 1;
+        if data.task.timeout_ns > 0 {
+            self.timeouts.heap.push(std::cmp::Reverse((now.plus_ns(data.task.timeout_ns), task, attempt)));
+        }
+        if let Some(key) = data.task.concurrency_key {
+            let state = self.keys.keys.entry(key).or_default();
+            assert!(state.holder.is_none(), "a concurrency key is held twice");
+            state.holder = Some(task);
+        }
+        let task_id = data.task.id;
+        self.index.set_has_free_slot(slot, has_free_slot);
+        self.classes.touch(slot);
+        self.outbox.events.push(Event::TaskAssigned { task: task_id, worker: worker_id, attempt });
+    }
+
+    /// Ends the current attempt of a placed task: releases its reservation and its concurrency key.
+    /// Returns the worker's entity and id. The task's state is left to the caller.
+    fn release(&mut self, task: Entity) -> (Entity, WorkerId) {
+        let mut data = self.tasks.get_mut(task).expect("releasing a live task");
+        assert!(data.lifecycle.state.is_placed(), "releasing a task that is not placed");
+        let assignment = data.lifecycle.assignment.take().expect("a placed task has an assignment");
+        let demand = self.classes.requirement_set(data.task.requirements).requirements.demand;
+        let worker_entity = self.directory.worker_in(assignment.slot).expect("a placed task's worker is live");
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
+        worker.load.release(&demand, assignment.devices);
+        let position = worker
+            .tasks
+            .tasks
+            .iter()
+            .position(|&placed| placed == task)
+            .expect("a placed task is listed on its worker");
+        worker.tasks.tasks.remove(position);
+        let worker_id = worker.worker.id;
+        let schedulable = worker.health.schedulable();
+        let key = data.task.concurrency_key;
+        self.index.set_has_free_slot(assignment.slot, true);
+        self.classes.touch(assignment.slot);
+        if schedulable {
+            self.worker_work.freed.push(assignment.slot);
+        }
+        if let Some(key) = key {
+            self.release_key(key, task);
+        }
+        (worker_entity, worker_id)
+    }
+
+    /// Releases `key` held by `task` and wakes the next task waiting for it.
+    fn release_key(&mut self, key: Symbol, task: Entity) {
+        if let Some(state) = self.keys.keys.get_mut(&key)
+            && state.holder == Some(task)
+        {
+            state.holder = None;
+            self.wake_key(key);
+        }
+    }
+
+    /// If nobody holds `key`, sends the first task still waiting for it back to the front of its
+    /// class queue; forgets the key once nobody holds or waits for it.
+    fn wake_key(&mut self, key: Symbol) {
+        let Some(state) = self.keys.keys.get_mut(&key) else {
+            return;
+        };
+        if state.holder.is_some() {
+            return;
+        }
+        let mut woken = None;
+        while let Some(next) = state.waiting.pop_front() {
+            let waiting = self
+                .tasks
+                .get(next)
+                .is_ok_and(|data| data.lifecycle.state == TaskState::Pending && data.lifecycle.queued);
+            if waiting {
+                woken = Some(next);
+                break;
+            }
+        }
+        if state.waiting.is_empty() && woken.is_none() {
+            self.keys.keys.remove(&key);
+        }
+        if let Some(next) = woken {
+            self.enqueue(next, true);
+        }
+    }
+
+    /// Removes the worker if it is draining and its last task has ended.
+    fn remove_if_drained(&mut self, worker_entity: Entity) {
+        let drained =
+            self.workers.get(worker_entity).is_ok_and(|worker| worker.health.draining && worker.tasks.tasks.is_empty());
+        if drained {
+            self.remove_worker(worker_entity, RemovalReason::Drained);
+        }
+    }
+
+    /// Marks the task started on its worker.
+    pub fn start(&mut self, task: Entity) {
+        let now = self.clock.now;
+        let mut data = self.tasks.get_mut(task).expect("starting a live task");
+        assert_eq!(data.lifecycle.state, TaskState::Assigned, "only assigned tasks start");
+        data.lifecycle.state = TaskState::Running;
+        data.lifecycle.state_since = now;
+    }
+
+    /// Completes a placed task that ran `duration_ns`.
+    pub fn complete(&mut self, task: Entity, duration_ns: u64) {
+        let (worker_entity, worker_id) = self.release(task);
+        let data = self.tasks.get(task).expect("completing a live task");
+        let task_id = data.task.id;
+        self.outcomes.outcomes.push(Outcome {
+            worker: worker_entity,
+            family: data.profile.family,
+            duration_ns: Some(duration_ns),
+        });
+        record_ns(&mut self.metrics.run_ns, duration_ns);
+        self.finish(task, TaskState::Completed, Event::TaskCompleted { task: task_id, worker: worker_id, duration_ns });
+        self.remove_if_drained(worker_entity);
+    }
+
+    /// Fails a placed task for good with the worker's reason.
+    pub fn fail(&mut self, task: Entity, reason: String) {
+        let (worker_entity, worker_id) = self.release(task);
+        let data = self.tasks.get(task).expect("failing a live task");
+        let task_id = data.task.id;
+        self.outcomes.outcomes.push(Outcome { worker: worker_entity, family: data.profile.family, duration_ns: None });
+        self.metrics.counters.attempts_failed += 1;
+        let event =
+            Event::TaskFailed { task: task_id, worker: Some(worker_id), reason: FailureReason::Reported(reason) };
+        self.finish(task, TaskState::Failed, event);
+        self.remove_if_drained(worker_entity);
+    }
+
+    /// Ends the attempt of a placed task that did not complete: requeues it while it has attempts left,
+    /// fails it otherwise.
+    pub fn retry_or_fail(&mut self, task: Entity, reason: RequeueReason) {
+        let (worker_entity, worker_id) = self.release(task);
+        self.metrics.counters.attempts_failed += 1;
+        let now = self.clock.now;
+        let mut data = self.tasks.get_mut(task).expect("retrying a live task");
+        if reason != RequeueReason::WorkerLost {
+            self.outcomes.outcomes.push(Outcome {
+                worker: worker_entity,
+                family: data.profile.family,
+                duration_ns: None,
+            });
+        }
+        let task_id = data.task.id;
+        let attempts = data.lifecycle.attempts;
+        if attempts >= data.task.attempts_max {
+            let failure = FailureReason::AttemptsExhausted { attempts, last: reason };
+            self.finish(
+                task,
+                TaskState::Failed,
+                Event::TaskFailed { task: task_id, worker: Some(worker_id), reason: failure },
+            );
+        } else {
+            data.lifecycle.state = TaskState::Pending;
+            data.lifecycle.state_since = now;
+            self.enqueue(task, true);
+            self.metrics.counters.requeues += 1;
+            self.outbox.events.push(Event::TaskRequeued { task: task_id, worker: worker_id, reason });
+        }
+        self.remove_if_drained(worker_entity);
+    }
+
+    /// Cancels a task in any live state.
+    pub fn cancel(&mut self, task: Entity) {
+        let data = self.tasks.get(task).expect("cancelling a live task");
+        let task_id = data.task.id;
+        let placed = data.lifecycle.state.is_placed();
+        let mut worker = None;
+        if placed {
+            let (worker_entity, worker_id) = self.release(task);
+            worker = Some((worker_entity, worker_id));
+        }
+        self.finish(
+            task,
+            TaskState::Cancelled,
+            Event::TaskCancelled { task: task_id, worker: worker.map(|(_, id)| id) },
+        );
+        if let Some((worker_entity, _)) = worker {
+            self.remove_if_drained(worker_entity);
+        }
+    }
+
+    /// Ends a task for good: it leaves the directory (its id stays known) and is despawned at the end
+    /// of the tick. A queued task is dropped lazily when it reaches the head of its queue.
+    pub fn finish(&mut self, task: Entity, state: TaskState, event: Event) {
+        assert!(state.is_terminal(), "finishing into a live state");
+        let now = self.clock.now;
+        let mut data = self.tasks.get_mut(task).expect("finishing a live task");
+        assert!(data.lifecycle.assignment.is_none(), "a finished task holds no reservation");
+        assert!(!data.lifecycle.state.is_terminal(), "a task finishes once");
+        data.lifecycle.state = state;
+        data.lifecycle.state_since = now;
+        data.lifecycle.queued = false;
+        let task_id = data.task.id;
+        let key = data.task.concurrency_key;
+        self.directory.tasks.remove(&task_id);
+        self.directory.ended_tasks.insert(task_id.0);
+        self.task_work.ended.push(task);
+        let counters = &mut self.metrics.counters;
+        match state {
+            TaskState::Completed => counters.tasks_completed += 1,
+            TaskState::Failed => counters.tasks_failed += 1,
+            TaskState::Cancelled => counters.tasks_cancelled += 1,
+            TaskState::Unschedulable => counters.tasks_unschedulable += 1,
+            TaskState::Pending | TaskState::Assigned | TaskState::Running => unreachable!("checked terminal above"),
+        }
+        self.outbox.events.push(event);
+        if let Some(key) = key {
+            // It may have been waiting for the key: make sure a free key does not strand the others.
+            self.wake_key(key);
+        }
+    }
+
+    /// Sets a worker's health and keeps the schedulable set, the heaps and the queue in step with it.
+    /// Entering `Unresponsive` requeues its tasks.
+    pub fn set_health(&mut self, worker_entity: Entity, to: HealthState) {
+        let now = self.clock.now;
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        let from = worker.health.state;
+        if from == to {
+            return;
+        }
+        worker.health.state = to;
+        worker.health.state_since = now;
+        let schedulable = worker.health.schedulable();
+        let slot = worker.worker.slot;
+        let worker_id = worker.worker.id;
+        let tasks = (to == HealthState::Unresponsive).then(|| worker.tasks.tasks.clone());
+        self.index.set_schedulable(slot, schedulable);
+        self.classes.touch(slot);
+        if schedulable {
+            self.worker_work.freed.push(slot);
+        }
+        self.outbox.events.push(Event::WorkerHealthChanged { worker: worker_id, from, to });
+        for task in tasks.into_iter().flatten() {
+            self.retry_or_fail(task, RequeueReason::WorkerLost);
+        }
+    }
+
+    /// Records a heartbeat: the worker is alive now.
+    pub fn heartbeat(&mut self, worker_entity: Entity, utilization: Option<Utilization>) {
+        let now = self.clock.now;
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        worker.health.last_heartbeat_at = now;
+        if let Some(utilization) = utilization {
+            *worker.utilization = utilization;
+        }
+        if worker.health.state != HealthState::Healthy {
+            self.set_health(worker_entity, HealthState::Healthy);
+        }
+    }
+
+    /// Starts draining a worker: no new work; it leaves once its last task ends (now, if it has none).
+    pub fn drain(&mut self, worker_entity: Entity) {
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        if worker.health.draining {
+            return;
+        }
+        worker.health.draining = true;
+        let slot = worker.worker.slot;
+        let worker_id = worker.worker.id;
+        let idle = worker.tasks.tasks.is_empty();
+        self.index.set_schedulable(slot, false);
+        self.leave_requirement_sets(slot);
+        self.outbox.events.push(Event::WorkerDraining { worker: worker_id });
+        if idle {
+            self.remove_worker(worker_entity, RemovalReason::Drained);
+        }
+    }
+
+    /// Takes the worker in `slot` out of every requirement set's eligible workers.
+    fn leave_requirement_sets(&mut self, slot: WorkerSlot) {
+        self.classes.touch(slot);
+        let memberships = std::mem::take(&mut self.classes.memberships[slot.index()]);
+        for requirements in memberships {
+            let set = &mut self.classes.requirement_sets[requirements.index()];
+            set.eligible.remove(slot.0);
+            if set.eligible.is_empty() {
+                self.classes.emptied.push(requirements);
+            }
+        }
+    }
+
+    /// Removes a worker from the pool now: its tasks are requeued (or failed when out of attempts),
+    /// its slot is freed and its entity despawned.
+    pub fn remove_worker(&mut self, worker_entity: Entity, reason: RemovalReason) {
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        // Stop drain-completion from removing it a second time while its tasks are released.
+        worker.health.draining = false;
+        let tasks = worker.tasks.tasks.clone();
+        let slot = worker.worker.slot;
+        let worker_id = worker.worker.id;
+        self.index.set_schedulable(slot, false);
+        let tasks_released = tasks.len() as u32;
+        for task in tasks {
+            self.retry_or_fail(task, RequeueReason::WorkerLost);
+        }
+        let worker = self.workers.get(worker_entity).expect("still live until despawned");
+        assert!(worker.tasks.tasks.is_empty() && worker.load.is_idle(), "a removed worker keeps no reservation");
+        self.index.remove(slot, worker.capabilities);
+        self.leave_requirement_sets(slot);
+        self.directory.workers.remove(&worker_id);
+        self.directory.free_slot(slot);
+        self.commands.entity(worker_entity).despawn();
+        match reason {
+            RemovalReason::Lost => self.metrics.counters.workers_lost += 1,
+            RemovalReason::Removed | RemovalReason::Drained => self.metrics.counters.workers_removed += 1,
+        }
+        self.outbox.events.push(Event::WorkerRemoved { worker: worker_id, reason, tasks_released });
+    }
+}
