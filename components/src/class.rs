@@ -75,6 +75,8 @@ pub struct Classes {
     pub versions: Vec<u32>,
     /// The most requirement sets allowed (a class per family comes on top).
     pub requirement_sets_max: usize,
+    /// The next admission sequence number (see [`Queued::sequence`](crate::queue::Queued)).
+    pub next_sequence: u64,
     /// Requirement sets whose last eligible worker left (drained, removed or lost) since the index
     /// stage last looked: their pending tasks may have become unschedulable.
     pub emptied: Vec<RequirementsId>,

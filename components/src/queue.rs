@@ -16,13 +16,16 @@ use crate::ids::WorkerSlot;
 use crate::symbols::Symbol;
 use crate::task::PRIORITY_LEVELS;
 
-/// A task waiting in a pending queue (16 bytes).
+/// A task waiting in a pending queue (24 bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Queued {
     /// The task.
     pub entity: Entity,
     /// When it entered the queue (its wait, for aging, counts from here).
     pub enqueued_at: Timestamp,
+    /// Its place in the order of admission, across classes: between heads of equal urgency the earlier
+    /// one goes first, so tasks of different classes submitted together keep their order.
+    pub sequence: u64,
 }
 
 /// How urgent a queue head is: its priority level plus its aging credit. Larger goes first.
@@ -35,6 +38,24 @@ pub type Urgency = u128;
 pub fn urgency(priority: u8, wait_ns: u64, aging_step_ns: u64) -> Urgency {
     let step = if aging_step_ns == 0 { 1u128 << 64 } else { u128::from(aging_step_ns) };
     u128::from(priority) * step + u128::from(wait_ns)
+}
+
+/// The head of a pending queue: what decides which class places next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Priority plus aging credit; larger goes first.
+    pub urgency: Urgency,
+    /// The priority level it sits in.
+    pub level: u8,
+    /// Its admission sequence; smaller goes first between equal urgencies.
+    pub sequence: u64,
+}
+
+impl Head {
+    /// A key under which a max-heap pops the head that should go first.
+    pub fn order(self) -> (Urgency, std::cmp::Reverse<u64>) {
+        (self.urgency, std::cmp::Reverse(self.sequence))
+    }
 }
 
 /// The pending queue of one class: a FIFO per priority level.
@@ -67,16 +88,16 @@ impl PendingQueue {
         self.len == 0
     }
 
-    /// The most urgent head at `now`: its urgency and level.
+    /// The most urgent head at `now`: its urgency, level and admission sequence.
     /// Ties go to the higher level (the head that did not need aging to get there).
-    pub fn head(&self, now: Timestamp, aging_step_ns: u64) -> Option<(Urgency, u8)> {
-        let mut best: Option<(Urgency, u8)> = None;
+    pub fn head(&self, now: Timestamp, aging_step_ns: u64) -> Option<Head> {
+        let mut best: Option<Head> = None;
         for (level, fifo) in self.levels.iter().enumerate() {
             if let Some(queued) = fifo.front() {
                 let level = level as u8;
                 let candidate = urgency(level, now.since(queued.enqueued_at), aging_step_ns);
-                if best.is_none_or(|(best_urgency, _)| candidate >= best_urgency) {
-                    best = Some((candidate, level));
+                if best.is_none_or(|best| candidate >= best.urgency) {
+                    best = Some(Head { urgency: candidate, level, sequence: queued.sequence });
                 }
             }
         }

@@ -24,7 +24,7 @@ use ballast_components::message::{
 use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::ConcurrencyKeys;
 use ballast_components::symbols::Symbols;
-use ballast_components::task::{Lifecycle, Task, TaskState};
+use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
 use ballast_components::work::{HealthSchedule, Outcomes, TaskWork, Timeouts, WorkerWork};
 use ballast_components::worker::{Capabilities, Health, HealthState, Load, Worker, WorkerTasks};
 use ballast_systems::admit::admit;
@@ -330,18 +330,17 @@ impl Engine {
                     explanation.waiting_for_key = Some(symbols.name(key).to_owned());
                 }
             }
-            let profile = world.get::<ballast_components::task::TaskProfile>(entity);
+            let profile = world.get::<TaskProfile>(entity);
             if let Some(class) = profile.and_then(|profile| profile.class) {
-                let ahead = classes.classes[class.index()]
-                    .pending
-                    .iter()
-                    .map(|(_, queued)| queued.entity)
-                    .take_while(|&queued| queued != entity)
-                    .filter(|&queued| {
+                // Only a task that sits in its class queue has a place in it (not one waiting for a key).
+                let pending = &classes.classes[class.index()].pending;
+                let position = pending.iter().position(|(_, queued)| queued.entity == entity);
+                explanation.queued_ahead = position.map(|position| {
+                    let still_pending = |queued: Entity| {
                         world.get::<Lifecycle>(queued).is_some_and(|other| other.state == TaskState::Pending)
-                    })
-                    .count();
-                explanation.queued_ahead = Some(ahead as u64);
+                    };
+                    pending.iter().take(position).filter(|(_, queued)| still_pending(queued.entity)).count() as u64
+                });
             }
         }
         Ok(explanation)

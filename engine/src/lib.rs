@@ -37,6 +37,7 @@
 //! ```
 
 pub mod engine;
+pub mod fuzzing;
 pub mod handle;
 pub mod schedule;
 #[cfg(feature = "sim")]

@@ -126,11 +126,17 @@ pub fn check_worker_health(
         }
     }
     for &(entity, target) in changes.iter() {
+        if !pool.is_live_worker(entity) {
+            continue;
+        }
         match target {
             Some(state) => pool.set_health(entity, state),
             None => {
                 pool.set_health(entity, HealthState::Unresponsive);
-                pool.remove_worker(entity, RemovalReason::Lost);
+                // Requeueing its tasks may have completed a drain, which removed it already.
+                if pool.is_live_worker(entity) {
+                    pool.remove_worker(entity, RemovalReason::Lost);
+                }
             }
         }
     }

@@ -113,10 +113,10 @@ fn strand_orphaned_tasks(pool: &mut Pool, exclusions: &mut FxHashMap<Requirement
             let class = pool.classes.requirement_sets[requirements.index()].classes[position];
             loop {
                 let pending = &mut pool.classes.classes[class.index()].pending;
-                let Some((_, level)) = pending.head(now, 0) else {
+                let Some(head) = pending.head(now, 0) else {
                     break;
                 };
-                let queued = pending.pop(level).expect("the head exists");
+                let queued = pending.pop(head.level).expect("the head exists");
                 let live = pool
                     .tasks
                     .get(queued.entity)

@@ -156,8 +156,12 @@ impl PoolParts<'_, '_, '_> {
     }
 }
 
+/// The order of a class in the tick's heap of classes: its head's urgency, then its head's admission
+/// sequence, then the class id.
+type ClassOrder = ((Urgency, Reverse<u64>), Reverse<u32>);
+
 /// The match stage.
-pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<(Urgency, Reverse<u32>)>>) {
+pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<ClassOrder>>) {
     let now = pool.now();
     let aging_step_ns = pool.config.priority_aging_ms.saturating_mul(1_000_000);
     let mut budget = pool.config.placements_per_tick_max;
@@ -166,8 +170,8 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<(Urge
         if class.candidates.blocked {
             continue;
         }
-        if let Some((urgency, _)) = class.pending.head(now, aging_step_ns) {
-            active.push((urgency, Reverse(index as u32)));
+        if let Some(head) = class.pending.head(now, aging_step_ns) {
+            active.push((head.order(), Reverse(index as u32)));
         }
     }
     while budget > 0 {
@@ -176,11 +180,11 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<(Urge
         };
         let class_id = ClassId(class_index);
         let class = &mut pool.classes.classes[class_id.index()];
-        let (_, level) = class.pending.head(now, aging_step_ns).expect("an active class has a head");
-        let queued = class.pending.pop(level).expect("the head exists");
-        let requeue_class = |pool: &mut Pool, active: &mut BinaryHeap<(Urgency, Reverse<u32>)>| {
-            if let Some((urgency, _)) = pool.classes.classes[class_id.index()].pending.head(now, aging_step_ns) {
-                active.push((urgency, Reverse(class_index)));
+        let head = class.pending.head(now, aging_step_ns).expect("an active class has a head");
+        let queued = class.pending.pop(head.level).expect("the head exists");
+        let requeue_class = |pool: &mut Pool, active: &mut BinaryHeap<ClassOrder>| {
+            if let Some(head) = pool.classes.classes[class_id.index()].pending.head(now, aging_step_ns) {
+                active.push((head.order(), Reverse(class_index)));
             }
         };
         // Lazily drop tasks that were cancelled or otherwise left the queue.

@@ -118,7 +118,9 @@ impl Pool<'_, '_> {
         assert_eq!(data.lifecycle.state, TaskState::Pending, "only pending tasks are queued");
         data.lifecycle.queued = true;
         data.lifecycle.enqueued_at = now;
-        let queued = Queued { entity: task, enqueued_at: now };
+        let sequence = self.classes.next_sequence;
+        self.classes.next_sequence += 1;
+        let queued = Queued { entity: task, enqueued_at: now, sequence };
         let pending = &mut self.classes.classes[class.index()].pending;
         if front {
             pending.push_front(data.task.priority, queued);
@@ -387,7 +389,8 @@ impl Pool<'_, '_> {
             self.worker_work.freed.push(slot);
         }
         self.outbox.events.push(Event::WorkerHealthChanged { worker: worker_id, from, to });
-        for task in tasks.into_iter().flatten() {
+        // Last placed first: each goes to the front of its queue, so they end up in placement order.
+        for task in tasks.into_iter().flatten().rev() {
             self.retry_or_fail(task, RequeueReason::WorkerLost);
         }
     }
@@ -436,9 +439,18 @@ impl Pool<'_, '_> {
         }
     }
 
+    /// Whether `worker_entity` is a worker still in the pool (a removed one lingers as an entity until the
+    /// end of the stage, when its despawn is applied).
+    pub fn is_live_worker(&self, worker_entity: Entity) -> bool {
+        self.workers
+            .get(worker_entity)
+            .is_ok_and(|worker| self.directory.workers.get(&worker.worker.id) == Some(&worker_entity))
+    }
+
     /// Removes a worker from the pool now: its tasks are requeued (or failed when out of attempts),
     /// its slot is freed and its entity despawned.
     pub fn remove_worker(&mut self, worker_entity: Entity, reason: RemovalReason) {
+        assert!(self.is_live_worker(worker_entity), "removing a worker that already left");
         let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
         // Stop drain-completion from removing it a second time while its tasks are released.
         worker.health.draining = false;
@@ -447,7 +459,8 @@ impl Pool<'_, '_> {
         let worker_id = worker.worker.id;
         self.index.set_schedulable(slot, false);
         let tasks_released = tasks.len() as u32;
-        for task in tasks {
+        // Last placed first: each goes to the front of its queue, so they end up in placement order.
+        for task in tasks.into_iter().rev() {
             self.retry_or_fail(task, RequeueReason::WorkerLost);
         }
         let worker = self.workers.get(worker_entity).expect("still live until despawned");

@@ -1,1 +1,11 @@
+//! Ballast's integration tests: one binary, one module per feature area.
 
+mod bad_input;
+mod check;
+mod determinism;
+mod fuzz;
+mod handle;
+mod invariants;
+mod pipeline;
+mod schedule;
+mod systems;

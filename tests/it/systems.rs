@@ -1,0 +1,111 @@
+//! Systems and their pure helpers in isolation: a `World` holding exactly what a system reads, one
+//! `run_system_once`, and a look at what it wrote.
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::system::RunSystemOnce;
+
+use ballast_components::clock::Timestamp;
+use ballast_components::family::{ModelFamily, TestType};
+use ballast_components::ids::{RequirementsId, TaskId};
+use ballast_components::symbols::Symbols;
+use ballast_components::task::{Task, TaskProfile};
+use ballast_components::work::{Outcome, Outcomes, TaskWork};
+use ballast_components::worker::{HealthState, History, Thermal, ThermalState};
+use ballast_systems::analysis::{analyze_admitted_tasks, prior_duration_ns};
+use ballast_systems::complete::record_outcomes;
+use ballast_systems::health::{ThermalTimings, health_after_silence, next_thermal};
+
+fn task(model: Option<ballast_components::symbols::Symbol>, test_type: TestType) -> Task {
+    Task {
+        id: TaskId(1),
+        requirements: RequirementsId(0),
+        priority: 5,
+        test_type,
+        attempts_max: 3,
+        model,
+        concurrency_key: None,
+        submitted_at: Timestamp::ZERO,
+        timeout_ns: 0,
+        deadline: None,
+    }
+}
+
+#[test]
+fn analysis_profiles_only_the_admitted_tasks() {
+    let mut world = World::new();
+    let mut symbols = Symbols::new(512, 1_000);
+    let whisper = symbols.intern("openai/whisper-tiny").unwrap();
+    world.insert_resource(symbols);
+    let admitted = world.spawn((task(Some(whisper), TestType::Training), TaskProfile::default())).id();
+    let untouched = world.spawn((task(Some(whisper), TestType::Inference), TaskProfile::default())).id();
+    world.insert_resource(TaskWork { admitted: vec![admitted], ended: vec![] });
+
+    world.run_system_once(analyze_admitted_tasks).unwrap();
+
+    let profile = world.get::<TaskProfile>(admitted).unwrap();
+    assert!(profile.analyzed);
+    assert_eq!(profile.family, ModelFamily::Audio);
+    assert_eq!(profile.predicted_duration_ns, prior_duration_ns(ModelFamily::Audio, TestType::Training));
+    assert_eq!(profile.predicted_duration_ns, 450_000_000_000);
+    assert!(!world.get::<TaskProfile>(untouched).unwrap().analyzed);
+}
+
+#[test]
+fn outcomes_update_the_history_of_live_workers_only() {
+    let mut world = World::new();
+    let worker = world.spawn(History::default()).id();
+    let gone = world.spawn(History::default()).id();
+    world.despawn(gone);
+    world.insert_resource(Outcomes {
+        outcomes: vec![
+            Outcome { worker, family: ModelFamily::Vision, duration_ns: Some(8_000) },
+            Outcome { worker, family: ModelFamily::Vision, duration_ns: Some(16_000) },
+            Outcome { worker, family: ModelFamily::Vision, duration_ns: None },
+            Outcome { worker: gone, family: ModelFamily::Vision, duration_ns: Some(1) },
+        ],
+    });
+
+    world.run_system_once(record_outcomes).unwrap();
+
+    let stats = world.get::<History>(worker).unwrap().by_family[ModelFamily::Vision.index()];
+    assert_eq!((stats.completed, stats.failed), (2, 1));
+    assert_eq!(stats.duration_ewma_ns, 9_000, "8,000 then an eighth of the way to 16,000");
+    assert_eq!(stats.success_ppm(), Some(666_666));
+    assert!(world.resource::<Outcomes>().outcomes.is_empty());
+}
+
+#[test]
+fn silence_walks_every_health_state() {
+    let (suspect, unresponsive, lost) = (15, 30, 120);
+    let state = |silence| health_after_silence(silence, suspect, unresponsive, lost);
+    assert_eq!(state(0), Some(HealthState::Healthy));
+    assert_eq!(state(14), Some(HealthState::Healthy));
+    assert_eq!(state(15), Some(HealthState::Suspect));
+    assert_eq!(state(30), Some(HealthState::Unresponsive));
+    assert_eq!(state(119), Some(HealthState::Unresponsive));
+    assert_eq!(state(120), None);
+}
+
+#[test]
+fn thermal_states_go_through_every_transition() {
+    let timings = ThermalTimings { warmup_ns: 30, hot_after_ns: 300, cooldown_ns: 60 };
+    let at = |state, since| Thermal { state, since: Timestamp(since) };
+    let step = |thermal, busy, full, now| next_thermal(thermal, busy, full, Timestamp(now), timings).state;
+    use ThermalState::*;
+    assert_eq!(step(at(Cold, 0), false, false, 100), Cold);
+    assert_eq!(step(at(Cold, 0), true, false, 100), Warming);
+    assert_eq!(step(at(Warming, 0), true, false, 29), Warming);
+    assert_eq!(step(at(Warming, 0), true, false, 30), Warm);
+    assert_eq!(step(at(Warming, 0), false, false, 10), Cooling);
+    assert_eq!(step(at(Warm, 0), true, true, 299), Warm);
+    assert_eq!(step(at(Warm, 0), true, true, 300), Hot);
+    assert_eq!(step(at(Warm, 0), true, false, 1_000), Warm);
+    assert_eq!(step(at(Warm, 0), false, false, 1), Cooling);
+    assert_eq!(step(at(Hot, 0), true, true, 1_000), Hot);
+    assert_eq!(step(at(Hot, 0), true, false, 1), Cooling);
+    assert_eq!(step(at(Cooling, 0), false, false, 59), Cooling);
+    assert_eq!(step(at(Cooling, 0), false, false, 60), Cold);
+    assert_eq!(step(at(Cooling, 0), true, false, 60), Warm);
+    let moved = next_thermal(at(Warm, 0), false, false, Timestamp(7), timings);
+    assert_eq!(moved.since, Timestamp(7), "a transition restarts the state's clock");
+}
