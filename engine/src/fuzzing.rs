@@ -66,7 +66,7 @@ fn worker_spec(bytes: &mut Bytes) -> WorkerSpec {
                 memory_mib: u64::from(bytes.u16()),
             })
             .collect(),
-        tags: if bytes.u8() % 4 == 0 { vec!["fast".to_owned()] } else { Vec::new() },
+        tags: if bytes.u8().is_multiple_of(4) { vec!["fast".to_owned()] } else { Vec::new() },
     }
 }
 
@@ -88,18 +88,18 @@ fn task_spec(bytes: &mut Bytes) -> TaskSpec {
     requirements.cpu_milli = u32::from(bytes.u8()) * 100;
     requirements.gpu =
         GpuDemand { count: bytes.u8() % 4, milli: bytes.u16() % 1_200, memory_mib: u64::from(bytes.u8()) * 64 };
-    if bytes.u8() % 8 == 0 {
+    if bytes.u8().is_multiple_of(8) {
         requirements.tags = vec!["fast".to_owned()];
     }
-    if bytes.u8() % 8 == 0 {
+    if bytes.u8().is_multiple_of(8) {
         requirements.gpu_models = vec!["A10".to_owned()];
     }
     spec.timeout_ms = match bytes.u8() % 4 {
         0 => Some(u64::from(bytes.u16())),
         _ => None,
     };
-    spec.concurrency_key = (bytes.u8() % 4 == 0).then(|| format!("key{}", bytes.u8() % 3));
-    spec.attempts_max = (bytes.u8() % 3 == 0).then(|| bytes.u8() % 5);
+    spec.concurrency_key = bytes.u8().is_multiple_of(4).then(|| format!("key{}", bytes.u8() % 3));
+    spec.attempts_max = bytes.u8().is_multiple_of(3).then(|| bytes.u8() % 5);
     spec
 }
 
@@ -144,7 +144,7 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
                 task: task(&mut bytes),
                 worker: worker(&mut bytes),
                 reason: "fuzz".to_owned(),
-                retryable: bytes.u8() % 2 == 0,
+                retryable: bytes.u8().is_multiple_of(2),
             },
             _ => {
                 now_ms += u64::from(bytes.u8()) * 25;
@@ -153,7 +153,7 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
             }
         };
         // Half of the commands go through the queue, half through the direct typed calls.
-        if bytes.u8() % 2 == 0 {
+        if bytes.u8().is_multiple_of(2) {
             if let Err(error) = engine.push(command) {
                 violations.push(format!("the inbox refused a command: {error}"));
             }
