@@ -36,6 +36,11 @@
 //! assert_eq!(engine.view().counters().tasks_completed, 1);
 //! ```
 
+// The README's example runs as a doctest, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub mod engine;
 pub mod fuzzing;
 pub mod handle;

@@ -9,3 +9,4 @@ mod invariants;
 mod pipeline;
 mod schedule;
 mod systems;
+mod tidy;

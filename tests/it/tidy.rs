@@ -1,0 +1,114 @@
+//! Style rules as tests: what a reviewer would otherwise have to remember.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace root").to_path_buf()
+}
+
+/// Every `.rs` file under `dir`, skipping build output.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name != "target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn sources(crates: &[&str]) -> Vec<(PathBuf, String)> {
+    let root = root();
+    crates
+        .iter()
+        .flat_map(|name| rust_files(&root.join(name)))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("sources are UTF-8");
+            (path, text)
+        })
+        .collect()
+}
+
+const ALL: [&str; 6] = ["components", "systems", "engine", "benches", "tests", "fuzz"];
+
+#[test]
+fn every_file_says_what_it_holds() {
+    let undocumented: Vec<_> = sources(&ALL)
+        .into_iter()
+        .filter(|(_, text)| !text.trim_start().starts_with("//!"))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(undocumented.is_empty(), "files without a `//!` header: {undocumented:#?}");
+}
+
+#[test]
+fn the_core_does_no_io_and_reads_no_clock() {
+    // Written in pieces so this file does not trip its own check.
+    let forbidden = [
+        ["std::time::", "Instant"].concat(),
+        ["System", "Time"].concat(),
+        ["thread_", "rng"].concat(),
+        ["rand::", "rng()"].concat(),
+        ["std::", "fs"].concat(),
+        ["std::", "net"].concat(),
+        ["std::", "env"].concat(),
+        ["println", "!"].concat(),
+    ];
+    let mut found = Vec::new();
+    for (path, text) in sources(&["components", "systems"]) {
+        for word in &forbidden {
+            if text.contains(word.as_str()) {
+                found.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "components and systems are sans-IO: {found:#?}");
+}
+
+#[test]
+fn nothing_that_decides_uses_a_randomly_seeded_hash_map() {
+    let forbidden = [["std::collections::", "HashMap"].concat(), ["std::collections::", "HashSet"].concat()];
+    let mut found = Vec::new();
+    for (path, text) in sources(&["components", "systems", "engine"]) {
+        for word in &forbidden {
+            if text.contains(word.as_str()) {
+                found.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "use FxHashMap (fixed hasher) instead: {found:#?}");
+}
+
+#[test]
+fn tests_neither_skip_nor_sleep_nor_expect_panics() {
+    let forbidden = [["#[", "ignore"].concat(), ["#[", "should_panic"].concat(), ["thread::", "sleep"].concat()];
+    let mut found = Vec::new();
+    for (path, text) in sources(&ALL) {
+        for word in &forbidden {
+            if text.contains(word.as_str()) {
+                found.push(format!("{}: {word}", path.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn the_top_level_is_the_design_card() {
+    let root = root();
+    for entry in
+        ["Cargo.toml", "engine", "systems", "components", "benches", "fuzz", "tests", "README.md", "ARCHITECTURE.md"]
+    {
+        assert!(root.join(entry).exists(), "missing {entry}");
+    }
+}
