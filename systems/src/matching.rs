@@ -226,10 +226,16 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<Class
             }
             None => {
                 // Nothing fits now: the task keeps its place and the class waits for an eligible worker
-                // to be freed.
-                let class = &mut pool.classes.classes[class_id.index()];
+                // to be freed. With no eligible worker at all (a task woken from a key wait into a class
+                // whose workers all left), the index stage declares its tasks unschedulable next tick.
+                let classes = &mut *pool.classes;
+                let class = &mut classes.classes[class_id.index()];
                 class.pending.push_front(priority, queued);
                 class.candidates.blocked = true;
+                let requirements = class.key.requirements;
+                if classes.requirement_sets[requirements.index()].eligible.is_empty() {
+                    classes.emptied.push(requirements);
+                }
             }
         }
     }

@@ -490,3 +490,23 @@ fn a_worker_registered_after_its_tasks_arrived_picks_them_up() {
          t1 -> w2",
     );
 }
+
+#[test]
+fn a_key_waiter_whose_workers_all_left_is_unschedulable_once_woken() {
+    check(
+        "worker w0 cpu slots=1
+         worker w1 cpu,cuda slots=1 gpus=1x16384
+         task t0 key=k
+         task t1 hw=cuda gpu=1 key=k
+         tick 10
+         remove w1
+         tick 20
+         complete t0 w0
+         tick 30
+         tick 40",
+        "t0 -> w0
+         w1 removed (Removed), 0 tasks released
+         t0 completed on w0
+         t1 unschedulable: no worker has cuda",
+    );
+}
