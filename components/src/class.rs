@@ -13,8 +13,9 @@ use rustc_hash::FxHashMap;
 
 use crate::family::ModelFamily;
 use crate::ids::{ClassId, RequirementsId, WorkerSlot};
-use crate::queue::{CandidateHeap, PendingQueue};
+use crate::queue::PendingQueue;
 use crate::requirements::Requirements;
+use crate::shape::{ShapeId, ShapeSet};
 
 /// An interned set of hard requirements and the workers that meet it.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct RequirementSet {
     pub requirements: Requirements,
     /// Registered, non-draining workers whose static capabilities meet the requirements.
     pub eligible: RoaringBitmap,
+    /// The shapes that meet the requirements.
+    pub shapes: Vec<ShapeId>,
     /// The classes built on this set, one per family seen so far.
     pub classes: Vec<ClassId>,
     /// Whether `eligible` has been computed (the index stage does it for new sets).
@@ -38,15 +41,107 @@ pub struct ClassKey {
     pub family: ModelFamily,
 }
 
-/// One class: its pending tasks and its candidate workers.
+/// A shape a class may use, with the static part of its score for the class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScoredShape {
+    /// The shape.
+    pub shape: ShapeId,
+    /// The static score (higher is better); a worker's level is subtracted from it.
+    pub score: i64,
+}
+
+/// The eligible shapes of a class that share one static score.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tier {
+    /// The static score.
+    pub score: i64,
+    /// The shapes.
+    pub shapes: ShapeSet,
+}
+
+/// Where a class looks for workers.
+///
+/// The eligible shapes are grouped into tiers of equal static score, best first. A search walks the
+/// tiers and, within a tier, the levels from the best, intersecting the tier's shapes with the shapes
+/// that have a worker at that level (bit sets over shape ids); it stops as soon as nothing left can beat
+/// the best worker found (a level never adds to a score).
+///
+/// A shape whose listed workers all lack room for the class's demand (free slots but no free GPU, say)
+/// is *skipped*: its workers can only gain room through a release, a recovery or a new worker, and each
+/// of those notes the worker in `inbox` of every class that skips its shape. So a skipped shape costs
+/// nothing until one of its workers changes, and then only that worker is looked at. A class that skips
+/// every shape and has an empty inbox is *blocked* and costs nothing per tick.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Eligible shapes by static score, best tier first.
+    pub tiers: Vec<Tier>,
+    /// How many shapes are eligible.
+    pub shape_count: usize,
+    /// Shapes that had no worker with room for this class at their last scan.
+    pub skipped: ShapeSet,
+    skipped_count: usize,
+    /// Workers of skipped shapes that gained room since.
+    pub inbox: Vec<WorkerSlot>,
+}
+
+impl Candidates {
+    /// How many freed workers a class collects before it scans its shapes afresh instead.
+    pub const INBOX_LEN_MAX: usize = 64;
+
+    /// Whether no eligible worker had room at the last look and none gained room since.
+    #[inline]
+    pub fn is_blocked(&self) -> bool {
+        self.skipped_count == self.shape_count && self.inbox.is_empty()
+    }
+
+    /// Skips `shape` until one of its workers gains room.
+    pub fn skip(&mut self, shape: ShapeId) {
+        if self.skipped.insert(shape) {
+            self.skipped_count += 1;
+        }
+    }
+
+    /// Notes that the worker in `slot`, of `shape`, gained room.
+    #[inline]
+    pub fn note_freed(&mut self, shape: ShapeId, slot: WorkerSlot) {
+        if !self.skipped.contains(shape) {
+            return;
+        }
+        if self.inbox.len() >= Candidates::INBOX_LEN_MAX {
+            self.reset();
+        } else {
+            self.inbox.push(slot);
+        }
+    }
+
+    /// Forgets every skip: the next look scans every shape.
+    pub fn reset(&mut self) {
+        self.skipped.clear();
+        self.skipped_count = 0;
+        self.inbox.clear();
+    }
+
+    /// Adds a newly eligible shape to the tier of its score.
+    pub fn add_shape(&mut self, scored: ScoredShape) {
+        let position = self.tiers.partition_point(|tier| tier.score > scored.score);
+        if self.tiers.get(position).is_none_or(|tier| tier.score != scored.score) {
+            self.tiers.insert(position, Tier { score: scored.score, shapes: ShapeSet::default() });
+        }
+        if self.tiers[position].shapes.insert(scored.shape) {
+            self.shape_count += 1;
+        }
+    }
+}
+
+/// One class: its pending tasks and where it looks for workers.
 #[derive(Debug)]
 pub struct Class {
     /// What defines it.
     pub key: ClassKey,
     /// Its pending tasks.
     pub pending: PendingQueue,
-    /// Its candidate workers.
-    pub candidates: CandidateHeap,
+    /// Its candidate shapes.
+    pub candidates: Candidates,
 }
 
 /// Why a requirement set or class could not be created.
@@ -69,10 +164,6 @@ pub struct Classes {
     class_ids: FxHashMap<ClassKey, ClassId>,
     /// Classes, indexed by [`ClassId`].
     pub classes: Vec<Class>,
-    /// For each worker slot, the requirement sets whose `eligible` holds it.
-    pub memberships: Vec<Vec<RequirementsId>>,
-    /// For each worker slot, a counter bumped whenever anything that scores or fits the worker changes.
-    pub versions: Vec<u32>,
     /// The most requirement sets allowed (a class per family comes on top).
     pub requirement_sets_max: usize,
     /// The next admission sequence number (see [`Queued::sequence`](crate::queue::Queued)).
@@ -93,8 +184,8 @@ impl Classes {
         self.requirement_ids.get(requirements).copied()
     }
 
-    /// Interns `requirements`. A new set starts with no eligible workers: the caller fills `eligible`
-    /// (and the memberships) from the capability index.
+    /// Interns `requirements`. A new set starts with no eligible workers: the index stage fills
+    /// `shapes` and `eligible`.
     pub fn intern_requirements(&mut self, requirements: Requirements) -> Result<(RequirementsId, bool), ClassError> {
         if let Some(&id) = self.requirement_ids.get(&requirements) {
             return Ok((id, false));
@@ -107,38 +198,26 @@ impl Classes {
         self.requirement_sets.push(RequirementSet {
             requirements,
             eligible: RoaringBitmap::new(),
+            shapes: Vec::new(),
             classes: Vec::new(),
             indexed: false,
         });
         Ok((id, true))
     }
 
-    /// The class of `key`, created on first use (bounded by the requirement sets times the families).
-    pub fn class_of(&mut self, key: ClassKey) -> ClassId {
-        if let Some(&id) = self.class_ids.get(&key) {
-            return id;
-        }
+    /// The class of `key`, if it exists.
+    pub fn class_id(&self, key: ClassKey) -> Option<ClassId> {
+        self.class_ids.get(&key).copied()
+    }
+
+    /// Creates the class of `key` with its candidate shapes (the caller links the shapes back).
+    pub fn create_class(&mut self, key: ClassKey, candidates: Candidates) -> ClassId {
+        assert!(!self.class_ids.contains_key(&key), "a class is created once");
         let id = ClassId(self.classes.len() as u32);
         self.class_ids.insert(key, id);
-        self.classes.push(Class { key, pending: PendingQueue::default(), candidates: CandidateHeap::default() });
+        self.classes.push(Class { key, pending: PendingQueue::default(), candidates });
         self.requirement_sets[key.requirements.index()].classes.push(id);
         id
-    }
-
-    /// Makes room for per-worker bookkeeping up to `slot`.
-    pub fn ensure_slot(&mut self, slot: WorkerSlot) {
-        if self.versions.len() <= slot.index() {
-            self.versions.resize(slot.index() + 1, 0);
-            self.memberships.resize_with(slot.index() + 1, Vec::new);
-        }
-    }
-
-    /// Marks a change to the worker in `slot`: its entries in every heap become stale.
-    #[inline]
-    pub fn touch(&mut self, slot: WorkerSlot) -> u32 {
-        let version = &mut self.versions[slot.index()];
-        *version = version.wrapping_add(1);
-        *version
     }
 
     /// The requirement set `id`.

@@ -29,6 +29,8 @@ pub struct CapabilityIndex {
     pub registered: RoaringBitmap,
     /// Workers that may receive new work (healthy, not draining).
     pub schedulable: RoaringBitmap,
+    /// Workers that are draining.
+    pub draining: RoaringBitmap,
     /// Workers with at least one free slot.
     pub has_free_slot: RoaringBitmap,
     /// Workers per hardware kind.
@@ -73,6 +75,7 @@ impl CapabilityIndex {
     pub fn remove(&mut self, slot: WorkerSlot, capabilities: &Capabilities) {
         self.registered.remove(slot.0);
         self.schedulable.remove(slot.0);
+        self.draining.remove(slot.0);
         self.has_free_slot.remove(slot.0);
         for kind in capabilities.hardware.iter() {
             self.hardware[kind.index()].remove(slot.0);

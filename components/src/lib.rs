@@ -19,13 +19,14 @@ pub mod message;
 pub mod metrics;
 pub mod queue;
 pub mod requirements;
+pub mod shape;
 pub mod symbols;
 pub mod task;
 pub mod work;
 pub mod worker;
 
 pub use capability::{Browser, BrowserSet, HardwareKind, HardwareSet};
-pub use class::{Class, ClassKey, Classes, RequirementSet};
+pub use class::{Candidates, Class, ClassKey, Classes, RequirementSet, ScoredShape, Tier};
 pub use clock::{Clock, Timestamp};
 pub use config::{ConfigError, EngineConfig, ExecutorKind, PolicyName};
 pub use directory::Directory;
@@ -35,6 +36,7 @@ pub use index::CapabilityIndex;
 pub use message::{Command, Event, Inbox, Outbox};
 pub use metrics::Metrics;
 pub use requirements::{Demand, GpuDemand, Requirements};
+pub use shape::{LEVELS, Shape, ShapeId, ShapeSet, Shapes};
 pub use symbols::{Symbol, Symbols};
 pub use task::{Lifecycle, Task, TaskProfile, TaskState};
 pub use worker::{

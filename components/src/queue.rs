@@ -1,18 +1,16 @@
-//! Queues of the match stage: the pending queue of a class (one FIFO per priority level, with aging),
-//! the lazy candidate heap of a class, and the wait lists of concurrency keys.
+//! Queues of the match stage: the pending queue of a class (one FIFO per priority level, with aging)
+//! and the wait lists of concurrency keys.
 //!
-//! Both queues are lazy: a cancelled or already-placed task stays in its queue until it reaches the
-//! head, where the match stage sees from its [`Lifecycle`](crate::Lifecycle) that it is no longer pending
-//! and drops it. A candidate whose worker changed since it was pushed carries an old version and is
-//! re-scored when it reaches the top.
+//! Both are lazy: a cancelled or already-placed task stays in its queue until it reaches the head,
+//! where the match stage sees from its [`Lifecycle`](crate::Lifecycle) that it is no longer pending and
+//! drops it.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use bevy_ecs::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::clock::Timestamp;
-use crate::ids::WorkerSlot;
 use crate::symbols::Symbol;
 use crate::task::PRIORITY_LEVELS;
 
@@ -118,75 +116,6 @@ impl PendingQueue {
             .enumerate()
             .rev()
             .flat_map(|(level, fifo)| fifo.iter().map(move |queued| (level as u8, queued)))
-    }
-}
-
-/// A candidate worker in a class's heap. Ordered by `key` (score, then lower slot), then version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Candidate {
-    /// `score << 32 | (u32::MAX - slot)`: a higher score wins, a lower slot breaks ties.
-    pub key: u64,
-    /// The worker's version when it was scored.
-    pub version: u32,
-}
-
-impl Candidate {
-    /// A candidate for `slot` with `score` at `version`.
-    #[inline]
-    pub fn new(score: u32, slot: WorkerSlot, version: u32) -> Candidate {
-        Candidate { key: u64::from(score) << 32 | u64::from(u32::MAX - slot.0), version }
-    }
-
-    /// The worker's slot.
-    #[inline]
-    pub fn slot(self) -> WorkerSlot {
-        WorkerSlot(u32::MAX - (self.key as u32))
-    }
-
-    /// The score.
-    #[inline]
-    pub fn score(self) -> u32 {
-        (self.key >> 32) as u32
-    }
-}
-
-/// The candidate workers of one class, best first.
-///
-/// Invariant (while `built`): every schedulable eligible worker that can hold one more task of the
-/// class has an entry whose version is its current version, or an older entry whose score is at least
-/// its current score, or sits in `freed`. Assignments only lower a worker's scores, so its old entries
-/// overestimate it and get re-scored when they reach the top; anything that raises a score puts the
-/// worker in `freed` of every class it is eligible for, and the class scores it when it next places.
-/// This keeps the cost of a release to a few pushes of a slot number, however many classes share the
-/// worker; the scoring happens only in classes that go on to use it.
-#[derive(Debug, Default)]
-pub struct CandidateHeap {
-    /// The entries.
-    pub heap: BinaryHeap<Candidate>,
-    /// Whether the heap is maintained; an unbuilt heap is built from the eligible workers on first use.
-    pub built: bool,
-    /// Workers whose scores may have risen since the class last placed, not yet scored.
-    pub freed: Vec<WorkerSlot>,
-    /// Whether the class found no worker with room at its last try; it is not tried again until one of
-    /// its eligible workers is freed.
-    pub blocked: bool,
-}
-
-impl CandidateHeap {
-    /// Notes that the worker in `slot` may score higher now. Bounded: past `eligible_len` notes the heap
-    /// is rebuilt on next use instead (which costs about as much as scoring them one by one).
-    pub fn note_freed(&mut self, slot: WorkerSlot, eligible_len: usize) {
-        self.blocked = false;
-        if !self.built {
-            return;
-        }
-        if self.freed.len() > eligible_len + 64 {
-            self.built = false;
-            self.freed.clear();
-            self.heap.clear();
-            return;
-        }
-        self.freed.push(slot);
     }
 }
 

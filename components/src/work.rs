@@ -8,7 +8,6 @@ use bevy_ecs::prelude::*;
 
 use crate::clock::Timestamp;
 use crate::family::ModelFamily;
-use crate::ids::WorkerSlot;
 
 /// Task entities to process.
 #[derive(Resource, Debug, Default)]
@@ -19,13 +18,10 @@ pub struct TaskWork {
     pub ended: Vec<Entity>,
 }
 
-/// Workers whose state changed in a way the candidate heaps must learn about.
+/// Workers the index stage must look at.
 #[derive(Resource, Debug, Default)]
 pub struct WorkerWork {
-    /// Workers whose scores may have risen (capacity released, became schedulable): pushed afresh into
-    /// the heaps of their classes by the index stage.
-    pub freed: Vec<WorkerSlot>,
-    /// Newly registered workers, awaiting their requirement-set memberships.
+    /// Newly registered workers, awaiting their shape's links to requirement sets and their listing.
     pub registered: Vec<Entity>,
 }
 

@@ -29,7 +29,7 @@ pub struct Worker {
 }
 
 /// One GPU device.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct GpuDevice {
     /// The device model (`A10`, `V100M32`, …), if reported.
     pub model: Option<Symbol>,
@@ -38,7 +38,7 @@ pub struct GpuDevice {
 }
 
 /// What a worker offers. Static between registrations.
-#[derive(Component, Clone, Debug, Default)]
+#[derive(Component, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Capabilities {
     /// Hardware kinds it can run tests on.
     pub hardware: HardwareSet,

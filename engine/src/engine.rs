@@ -23,6 +23,7 @@ use ballast_components::message::{
 };
 use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::ConcurrencyKeys;
+use ballast_components::shape::Shapes;
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
 use ballast_components::work::{HealthSchedule, Outcomes, TaskWork, Timeouts, WorkerWork};
@@ -83,6 +84,7 @@ impl Engine {
         world.insert_resource(Directory::default());
         world.insert_resource(Classes::new(config.requirement_sets_max));
         world.insert_resource(CapabilityIndex::default());
+        world.insert_resource(Shapes::default());
         world.insert_resource(Symbols::new(config.symbol_len_max, config.symbol_count_max));
         world.insert_resource(ConcurrencyKeys::default());
         world.insert_resource(Inbox::default());
@@ -394,6 +396,18 @@ impl Engine {
             }
             if !load.within(capabilities) {
                 violations.push(format!("{} is over capacity: {load:?}", worker.id));
+            }
+            let shapes = world.resource::<Shapes>();
+            let health = world.get::<Health>(worker_entity).expect("workers carry Health");
+            let expected_level = ballast_systems::policy::level(self.config().policy, capabilities, load, health);
+            if shapes.level_of.get(slot).copied().flatten() != expected_level {
+                violations.push(format!(
+                    "{} is listed at level {:?}, not {expected_level:?}",
+                    worker.id, shapes.level_of[slot]
+                ));
+            }
+            if shapes.shape(worker.slot).capabilities != *capabilities {
+                violations.push(format!("{} sits in a shape of other capabilities", worker.id));
             }
         }
         let mut queued: FxHashSet<Entity> = FxHashSet::default();

@@ -257,8 +257,8 @@ fn register_worker(world: &mut World, state: &mut SystemState<Pool>, spec: Worke
         let mut pool = pool(state, world);
         let slot = pool.directory.allocate_slot(entity);
         pool.directory.workers.insert(spec.id, entity);
-        pool.classes.ensure_slot(slot);
-        pool.classes.touch(slot);
+        let (shape, _) = pool.shapes.intern(&capabilities);
+        pool.shapes.join(slot, shape);
         pool.index.insert(slot, &capabilities);
         pool.index.set_schedulable(slot, true);
         pool.index.set_has_free_slot(slot, true);

@@ -1,75 +1,115 @@
-//! Stage 4, index: brings the requirement classes up to date before matching.
+//! Stage 4, index: brings shapes, requirement sets and classes up to date before matching.
 //!
 //! Reads and writes: the [`Pool`]. In order:
-//! 1. newly registered workers join the eligible sets of the requirement sets they meet;
-//! 2. admitted tasks get their class (requirement set × family); a new requirement set computes its
-//!    eligible workers from the capability index; a task whose set has no eligible worker is
-//!    unschedulable, the others join their class queue;
-//! 3. requirement sets whose last eligible worker left make their pending tasks unschedulable;
-//! 4. workers whose scores may have risen are pushed afresh into the candidate heaps of their classes.
+//! 1. newly registered workers: a new shape is linked to every requirement set it meets (and to their
+//!    classes); the worker joins the eligible sets of its shape's requirement sets and is listed at
+//!    its level, which notes it in the inbox of blocked classes that may use it;
+//! 2. admitted tasks get their class (requirement set × family); a new requirement set is linked to
+//!    every shape that meets it; a task whose set has no eligible worker is unschedulable, the others
+//!    join their class queue;
+//! 3. requirement sets whose last eligible worker left make their pending tasks unschedulable.
 
 use bevy_ecs::prelude::*;
 use rustc_hash::FxHashMap;
 
-use ballast_components::class::ClassKey;
-use ballast_components::ids::{RequirementsId, WorkerSlot};
+use ballast_components::class::{Candidates, ClassKey};
+use ballast_components::ids::{ClassId, RequirementsId};
 use ballast_components::message::{Event, Explanation};
+use ballast_components::shape::ShapeId;
 use ballast_components::task::TaskState;
 
 use crate::explain::{RequirementCounts, count_exclusions, meets_requirements};
+use crate::policy::scored_shape;
 use crate::pool::Pool;
 
 /// The index stage.
 pub fn index_tasks_and_workers(mut pool: Pool, mut exclusions: Local<FxHashMap<RequirementsId, RequirementCounts>>) {
     exclusions.clear();
-    join_requirement_sets(&mut pool);
+    list_registered_workers(&mut pool);
     classify_admitted_tasks(&mut pool, &mut exclusions);
     strand_orphaned_tasks(&mut pool, &mut exclusions);
-    push_freed_workers(&mut pool);
 }
 
-fn join_requirement_sets(pool: &mut Pool) {
+fn list_registered_workers(pool: &mut Pool) {
     let registered = std::mem::take(&mut pool.worker_work.registered);
     for &entity in &registered {
-        let Ok(worker) = pool.workers.get(entity) else {
-            continue;
-        };
-        if worker.health.draining {
+        if !pool.is_live_worker(entity) {
             continue;
         }
+        let worker = pool.workers.get(entity).expect("a live worker");
         let slot = worker.worker.slot;
-        let classes = &mut *pool.classes;
-        for (index, set) in classes.requirement_sets.iter_mut().enumerate() {
-            if set.indexed && meets_requirements(worker.capabilities, &set.requirements) {
-                set.eligible.insert(slot.0);
-                classes.memberships[slot.index()].push(RequirementsId(index as u32));
+        let draining = worker.health.draining;
+        let shape = pool.shapes.shape_of[slot.index()];
+        if !pool.shapes.shapes[shape.index()].linked {
+            link_shape(pool, shape);
+        }
+        if !draining {
+            let classes = &mut *pool.classes;
+            for &requirements in &pool.shapes.shapes[shape.index()].requirement_sets {
+                classes.requirement_sets[requirements.index()].eligible.insert(slot.0);
             }
         }
-        pool.worker_work.freed.push(slot);
+        pool.relevel(entity, true);
     }
     let mut registered = registered;
     registered.clear();
     pool.worker_work.registered = registered;
 }
 
-/// Computes the eligible workers of a new requirement set.
+/// Links a new shape to every indexed requirement set it meets, and to their classes.
+fn link_shape(pool: &mut Pool, shape: ShapeId) {
+    let policy = pool.config.policy;
+    let classes = &mut *pool.classes;
+    let shape_data = &mut pool.shapes.shapes[shape.index()];
+    for (index, set) in classes.requirement_sets.iter_mut().enumerate() {
+        if !set.indexed || !meets_requirements(&shape_data.capabilities, &set.requirements) {
+            continue;
+        }
+        set.shapes.push(shape);
+        shape_data.requirement_sets.push(RequirementsId(index as u32));
+        for &class in &set.classes {
+            let family = classes.classes[class.index()].key.family;
+            let scored = scored_shape(policy, &set.requirements, family, shape, &shape_data.capabilities);
+            classes.classes[class.index()].candidates.add_shape(scored);
+            shape_data.classes.push(class);
+        }
+    }
+    shape_data.linked = true;
+}
+
+/// Links a new requirement set to every shape that meets it, and computes its eligible workers.
 fn index_requirement_set(pool: &mut Pool, requirements: RequirementsId) {
     let classes = &mut *pool.classes;
     let set = &mut classes.requirement_sets[requirements.index()];
-    let candidates = pool.index.static_candidates(&set.requirements);
-    for slot in candidates.iter() {
-        let Some(entity) = pool.directory.worker_in(WorkerSlot(slot)) else {
-            continue;
-        };
-        let Ok(worker) = pool.workers.get(entity) else {
-            continue;
-        };
-        if !worker.health.draining && meets_requirements(worker.capabilities, &set.requirements) {
-            set.eligible.insert(slot);
-            classes.memberships[slot as usize].push(requirements);
+    for (index, shape) in pool.shapes.shapes.iter_mut().enumerate() {
+        if shape.linked && meets_requirements(&shape.capabilities, &set.requirements) {
+            set.shapes.push(ShapeId(index as u32));
+            shape.requirement_sets.push(requirements);
+            set.eligible |= &shape.workers;
         }
     }
+    set.eligible -= &pool.index.draining;
     set.indexed = true;
+}
+
+/// The class of `key`, created with its candidate shapes on first use.
+fn class_of(pool: &mut Pool, key: ClassKey) -> ClassId {
+    if let Some(class) = pool.classes.class_id(key) {
+        return class;
+    }
+    let policy = pool.config.policy;
+    let set = &pool.classes.requirement_sets[key.requirements.index()];
+    let mut candidates = Candidates::default();
+    for &shape in &set.shapes {
+        let capabilities = &pool.shapes.shapes[shape.index()].capabilities;
+        candidates.add_shape(scored_shape(policy, &set.requirements, key.family, shape, capabilities));
+    }
+    let shapes: Vec<ShapeId> = set.shapes.clone();
+    let class = pool.classes.create_class(key, candidates);
+    for shape in shapes {
+        pool.shapes.shapes[shape.index()].classes.push(class);
+    }
+    class
 }
 
 fn classify_admitted_tasks(pool: &mut Pool, exclusions: &mut FxHashMap<RequirementsId, RequirementCounts>) {
@@ -86,7 +126,7 @@ fn classify_admitted_tasks(pool: &mut Pool, exclusions: &mut FxHashMap<Requireme
         if !pool.classes.requirement_sets[requirements.index()].indexed {
             index_requirement_set(pool, requirements);
         }
-        let class = pool.classes.class_of(ClassKey { requirements, family });
+        let class = class_of(pool, ClassKey { requirements, family });
         pool.tasks.get_mut(entity).expect("checked above").profile.class = Some(class);
         if pool.classes.requirement_sets[requirements.index()].eligible.is_empty() {
             declare_unschedulable(pool, exclusions, entity);
@@ -144,7 +184,10 @@ fn declare_unschedulable(
         count_exclusions(
             &pool.classes.requirement_sets[requirements.index()].requirements,
             &pool.symbols,
-            pool.workers.iter().map(|worker| (worker.capabilities, worker.health)),
+            pool.workers
+                .iter()
+                .filter(|worker| pool.directory.workers.get(&worker.worker.id) == Some(&worker.entity))
+                .map(|worker| (worker.capabilities, worker.health)),
         )
     });
     let explanation = Explanation {
@@ -164,30 +207,4 @@ fn declare_unschedulable(
         TaskState::Unschedulable,
         Event::TaskUnschedulable { task, explanation: Box::new(explanation) },
     );
-}
-
-fn push_freed_workers(pool: &mut Pool) {
-    let mut freed = std::mem::take(&mut pool.worker_work.freed);
-    freed.sort_unstable();
-    freed.dedup();
-    for &slot in &freed {
-        let schedulable = pool
-            .directory
-            .worker_in(slot)
-            .and_then(|entity| pool.workers.get(entity).ok())
-            .is_some_and(|worker| worker.health.schedulable());
-        if !schedulable {
-            continue;
-        }
-        let classes = &mut *pool.classes;
-        for &requirements in &classes.memberships[slot.index()] {
-            let set = &classes.requirement_sets[requirements.index()];
-            let eligible_len = set.eligible.len() as usize;
-            for &class in &set.classes {
-                classes.classes[class.index()].candidates.note_freed(slot, eligible_len);
-            }
-        }
-    }
-    freed.clear();
-    pool.worker_work.freed = freed;
 }

@@ -16,5 +16,6 @@ pub mod explain;
 pub mod health;
 pub mod index;
 pub mod matching;
+pub mod policy;
 pub mod pool;
 pub mod report;

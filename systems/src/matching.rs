@@ -1,23 +1,25 @@
 //! Stage 5, match: places pending tasks on workers, most urgent first, one requirement class at a time.
 //!
-//! Reads and writes: the [`Pool`]. Runs after index (so classes, eligibility and freed workers are
-//! current) and before complete and report.
+//! Reads and writes: the [`Pool`]. Runs after index (so shapes, classes and eligibility are current)
+//! and before complete and report.
 //!
 //! # Design
-//! Tasks of one class are interchangeable, so a placement is "pop the class's most urgent task, pop
-//! the class's best candidate worker":
+//! Tasks of one class are interchangeable, so a placement is "pop the class's most urgent task, find the
+//! class's best worker with room":
 //! - the classes with pending tasks are ordered in a per-tick heap by the urgency of their head task
-//!   (priority plus aging), so a class that cannot place anything now blocks only itself;
-//! - each class keeps a lazy max-heap of candidate workers keyed by score. An entry whose worker
-//!   changed since it was scored is re-scored when it reaches the top; anything that raises a score
-//!   pushes a fresh entry (see [`CandidateHeap`](ballast_components::queue::CandidateHeap)).
+//!   (priority plus aging, then admission order), so a class that cannot place anything blocks only
+//!   itself;
+//! - the best worker is found over the class's eligible *shapes*, best static score first: within a
+//!   shape the best worker sits in the lowest non-empty level (a bit scan), and the scan stops once no
+//!   remaining shape can beat the best found (see [`ballast_components::shape`]).
 //!
-//! A placement therefore costs O(log workers + log classes), not O(workers). The hard capability
-//! filter was applied once per requirement set (its `eligible` bitmap); the dynamic fit (free slots,
-//! CPU, memory, GPU devices) is checked on the one candidate at the top.
+//! The hard capability filter was applied once per (requirement set, shape); the dynamic fit (free slots,
+//! CPU, memory, GPU devices) is checked on the one or few workers the scan reaches. A placement costs a
+//! few shape visits and one level move, whatever the pool size and however many classes share a worker.
 //!
-//! A class that finds no worker with room is marked blocked and skipped by later ticks until one of
-//! its eligible workers is freed, so a saturated pool costs nothing per waiting class.
+//! A shape none of whose workers has room for the class is skipped until one of its workers gains room,
+//! and then only that worker is looked at (see [`Candidates`](ballast_components::class::Candidates)),
+//! so a saturated pool costs nothing per waiting class.
 //!
 //! Concurrency keys: a task whose key is held waits on the key's list and the class moves on, so a
 //! held key never blocks tasks behind it.
@@ -31,128 +33,149 @@ use ballast_components::class::{Class, RequirementSet};
 use ballast_components::config::PolicyName;
 use ballast_components::directory::Directory;
 use ballast_components::ids::{ClassId, WorkerSlot};
-use ballast_components::index::CapabilityIndex;
-use ballast_components::queue::{Candidate, Urgency};
-use ballast_components::requirements::{Demand, GPU_MILLI_WHOLE, Requirements};
+use ballast_components::queue::Urgency;
+use ballast_components::shape::{ShapeId, ShapeSet, Shapes};
 use ballast_components::task::TaskState;
-use ballast_components::worker::{Capabilities, DeviceMask, Load, ratio_ppm};
+use ballast_components::worker::DeviceMask;
 
+use crate::policy::{LEVEL_WEIGHT, static_score};
 use crate::pool::{Pool, WorkerData};
 
-/// The best score.
-pub const SCORE_MAX: u32 = 1_000_000;
-
-/// How well one more task of `demand` suits the worker under `policy`; higher is better.
-pub fn score(policy: PolicyName, capabilities: &Capabilities, load: &Load, demand: &Demand) -> u32 {
-    match policy {
-        PolicyName::ResourceAware => SCORE_MAX - dominant_share_after_ppm(capabilities, load, demand),
-        PolicyName::LeastLoaded => {
-            SCORE_MAX - ratio_ppm(u64::from(load.slots_used) + 1, u64::from(capabilities.slots.max(1)))
-        }
-    }
-}
-
-/// The worker's dominant reserved share, in millionths, if one more task of `demand` were placed.
-pub fn dominant_share_after_ppm(capabilities: &Capabilities, load: &Load, demand: &Demand) -> u32 {
-    let mut share = ratio_ppm(u64::from(load.slots_used) + 1, u64::from(capabilities.slots));
-    if capabilities.cpu_milli > 0 {
-        share =
-            share.max(ratio_ppm(u64::from(load.cpu_milli_used + demand.cpu_milli), u64::from(capabilities.cpu_milli)));
-    }
-    if capabilities.memory_mib > 0 {
-        share = share.max(ratio_ppm(load.memory_used_mib + demand.memory_mib, capabilities.memory_mib));
-    }
-    if !capabilities.gpus.is_empty() {
-        let used: u64 = load.gpu_milli_used.iter().map(|&milli| u64::from(milli)).sum();
-        let wanted = u64::from(demand.gpu.count) * u64::from(demand.gpu.milli);
-        share = share.max(ratio_ppm(used + wanted, capabilities.gpus.len() as u64 * u64::from(GPU_MILLI_WHOLE)));
-    }
-    share
-}
-
-/// Scores a worker in `slot` for a class, reading it through the pool's query.
-fn candidate_for(
-    policy: PolicyName,
-    directory: &Directory,
-    workers: &Query<WorkerData>,
+/// A worker found for a class: its score, slot and the GPU devices it would use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Found {
+    score: i64,
     slot: WorkerSlot,
-    requirements: &Requirements,
-    version: u32,
-) -> Option<(Candidate, DeviceMask)> {
-    let entity = directory.worker_in(slot)?;
-    let worker = workers.get(entity).ok()?;
-    let devices = worker.load.fit(worker.capabilities, &requirements.demand, &requirements.gpu_models)?;
-    let score = score(policy, worker.capabilities, worker.load, &requirements.demand);
-    Some((Candidate::new(score, slot, version), devices))
+    devices: DeviceMask,
 }
 
-/// Borrowed parts of the pool the candidate search reads, split from the classes it mutates.
-struct PoolParts<'a, 'w, 's> {
+impl Found {
+    /// Whether this beats `other`: a higher score, then a lower slot.
+    fn beats(&self, other: &Option<Found>) -> bool {
+        other.is_none_or(|other| (self.score, Reverse(self.slot)) > (other.score, Reverse(other.slot)))
+    }
+}
+
+/// Borrowed parts of the pool the search reads, split from the classes it mutates.
+struct Search<'a, 'w, 's> {
     policy: PolicyName,
     directory: &'a Directory,
-    index: &'a CapabilityIndex,
+    shapes: &'a Shapes,
     workers: &'a Query<'w, 's, WorkerData>,
-    versions: &'a [u32],
 }
 
-impl PoolParts<'_, '_, '_> {
-    /// A fresh candidate for the worker in `slot`, if it is eligible, schedulable and fits now.
-    fn candidate(&self, slot: WorkerSlot, set: &RequirementSet) -> Option<(Candidate, DeviceMask)> {
-        if !set.eligible.contains(slot.0) || !self.index.schedulable.contains(slot.0) {
-            return None;
-        }
-        candidate_for(self.policy, self.directory, self.workers, slot, &set.requirements, self.versions[slot.index()])
+impl Search<'_, '_, '_> {
+    /// The devices one more task of the set would take on the worker in `slot`, if it fits now.
+    fn fit(&self, slot: WorkerSlot, set: &RequirementSet) -> Option<DeviceMask> {
+        let entity = self.directory.worker_in(slot)?;
+        let worker = self.workers.get(entity).ok()?;
+        let capabilities = &self.shapes.shape(slot).capabilities;
+        worker.load.fit(capabilities, &set.requirements.demand, &set.requirements.gpu_models)
     }
 
-    /// Rebuilds a class's candidate heap from its eligible, schedulable workers that fit now.
-    fn build(&self, class: &mut Class, set: &RequirementSet) {
-        let mut entries = std::mem::take(&mut class.candidates.heap).into_vec();
-        entries.clear();
-        for slot in set.eligible.iter() {
-            if let Some((candidate, _)) = self.candidate(WorkerSlot(slot), set) {
-                entries.push(candidate);
-            }
-        }
-        class.candidates.heap = BinaryHeap::from(entries);
-        class.candidates.freed.clear();
-        class.candidates.built = true;
-    }
-
-    /// The best worker for the class that can take one more of its tasks now, with the devices it would
-    /// use. Scores the workers freed since the class last placed, then pops stale entries until the top
-    /// is current.
-    fn best(&self, class: &mut Class, set: &RequirementSet) -> Option<(WorkerSlot, DeviceMask)> {
+    /// The best worker with room for one more task of the class, over its unskipped shapes and the
+    /// workers of skipped shapes that gained room since they were skipped. `examined` is scratch.
+    fn best(
+        &self,
+        class: &mut Class,
+        set: &RequirementSet,
+        examined: &mut ShapeSet,
+    ) -> Option<(WorkerSlot, DeviceMask)> {
+        let mut best = self.best_in_inbox(class, set);
         let candidates = &mut class.candidates;
-        if candidates.built && candidates.heap.len() > 2 * set.eligible.len() as usize + 64 {
-            candidates.built = false;
-        }
-        if !candidates.built {
-            self.build(class, set);
-        } else {
-            for slot in std::mem::take(&mut class.candidates.freed) {
-                if let Some((candidate, _)) = self.candidate(slot, set) {
-                    class.candidates.heap.push(candidate);
+        let mut to_skip: Vec<ShapeId> = Vec::new();
+        examined.clear();
+        'tiers: for tier in &candidates.tiers {
+            if best.is_some_and(|best| tier.score <= best.score) {
+                // Tiers come best-first and a level never adds to a score.
+                break;
+            }
+            let mut levels = self.shapes.levels_in_use;
+            while levels != 0 {
+                let level = levels.trailing_zeros() as u8;
+                levels &= levels - 1;
+                let score = tier.score - LEVEL_WEIGHT * i64::from(level);
+                if best.is_some_and(|best| score <= best.score) {
+                    continue 'tiers;
+                }
+                let at_level = &self.shapes.shapes_at_level[usize::from(level)];
+                for word in 0..tier.shapes.word_count().min(at_level.word_count()) {
+                    let mut bits = tier.shapes.word(word) & at_level.word(word) & !candidates.skipped.word(word);
+                    while bits != 0 {
+                        let shape = ShapeId((word * 64) as u32 + bits.trailing_zeros());
+                        bits &= bits - 1;
+                        if examined.contains(shape) {
+                            continue;
+                        }
+                        match self.scan_shape(shape, level, set) {
+                            Some((found_level, slot, devices)) => {
+                                let found =
+                                    Found { score: tier.score - LEVEL_WEIGHT * i64::from(found_level), slot, devices };
+                                if found.beats(&best) {
+                                    best = Some(found);
+                                }
+                                if found_level == level {
+                                    // Nothing else in this tier can do better; between equal scores the
+                                    // shape found first wins.
+                                    continue 'tiers;
+                                }
+                                examined.insert(shape);
+                            }
+                            None => to_skip.push(shape),
+                        }
+                    }
                 }
             }
         }
-        let heap = &mut class.candidates.heap;
-        while let Some(&top) = heap.peek() {
-            let slot = top.slot();
-            let current = top.version == self.versions[slot.index()];
-            let fresh = self.candidate(slot, set);
-            match fresh {
-                Some((_, devices)) if current => return Some((slot, devices)),
-                Some((candidate, _)) => {
-                    heap.pop();
-                    heap.push(candidate);
-                }
-                None => {
-                    debug_assert!(!current, "a current candidate no longer fits");
-                    heap.pop();
+        for shape in to_skip {
+            candidates.skip(shape);
+        }
+        best.map(|found| (found.slot, found.devices))
+    }
+
+    /// The first worker of `shape`, from `level` up, with room for one more task of the set: its level,
+    /// slot and devices.
+    fn scan_shape(&self, shape: ShapeId, level: u8, set: &RequirementSet) -> Option<(u8, WorkerSlot, DeviceMask)> {
+        let shape = &self.shapes.shapes[shape.index()];
+        let mut levels = shape.nonempty & (u64::MAX << level);
+        while levels != 0 {
+            let level = levels.trailing_zeros() as u8;
+            levels &= levels - 1;
+            for slot in shape.levels[usize::from(level)].iter() {
+                let slot = WorkerSlot(slot);
+                if let Some(devices) = self.fit(slot, set) {
+                    return Some((level, slot, devices));
                 }
             }
         }
         None
+    }
+
+    /// The best of the freed workers in the inbox; those without room for the class leave it.
+    fn best_in_inbox(&self, class: &mut Class, set: &RequirementSet) -> Option<Found> {
+        let mut best: Option<Found> = None;
+        let family = class.key.family;
+        class.candidates.inbox.retain(|&slot| {
+            // The slot may have been reused by a worker of another shape since it was noted.
+            if !set.eligible.contains(slot.0) {
+                return false;
+            }
+            let Some(level) = self.shapes.level_of[slot.index()] else {
+                return false;
+            };
+            let Some(devices) = self.fit(slot, set) else {
+                return false;
+            };
+            let capabilities = &self.shapes.shape(slot).capabilities;
+            let score =
+                static_score(self.policy, &set.requirements, family, capabilities) - LEVEL_WEIGHT * i64::from(level);
+            let found = Found { score, slot, devices };
+            if found.beats(&best) {
+                best = Some(found);
+            }
+            true
+        });
+        best
     }
 }
 
@@ -161,13 +184,17 @@ impl PoolParts<'_, '_, '_> {
 type ClassOrder = ((Urgency, Reverse<u64>), Reverse<u32>);
 
 /// The match stage.
-pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<ClassOrder>>) {
+pub fn match_tasks_to_workers(
+    mut pool: Pool,
+    mut active: Local<BinaryHeap<ClassOrder>>,
+    mut examined: Local<ShapeSet>,
+) {
     let now = pool.now();
     let aging_step_ns = pool.config.priority_aging_ms.saturating_mul(1_000_000);
     let mut budget = pool.config.placements_per_tick_max;
     active.clear();
     for (index, class) in pool.classes.classes.iter().enumerate() {
-        if class.candidates.blocked {
+        if class.candidates.is_blocked() {
             continue;
         }
         if let Some(head) = class.pending.head(now, aging_step_ns) {
@@ -183,7 +210,11 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<Class
         let head = class.pending.head(now, aging_step_ns).expect("an active class has a head");
         let queued = class.pending.pop(head.level).expect("the head exists");
         let requeue_class = |pool: &mut Pool, active: &mut BinaryHeap<ClassOrder>| {
-            if let Some(head) = pool.classes.classes[class_id.index()].pending.head(now, aging_step_ns) {
+            let class = &pool.classes.classes[class_id.index()];
+            if class.candidates.is_blocked() {
+                return;
+            }
+            if let Some(head) = class.pending.head(now, aging_step_ns) {
                 active.push((head.order(), Reverse(class_index)));
             }
         };
@@ -206,17 +237,16 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<Class
             }
         }
         let choice = {
-            let classes = &mut *pool.classes;
-            let parts = PoolParts {
+            let search = Search {
                 policy: pool.config.policy,
                 directory: &pool.directory,
-                index: &pool.index,
+                shapes: &pool.shapes,
                 workers: &pool.workers,
-                versions: &classes.versions,
             };
+            let classes = &mut *pool.classes;
             let class = &mut classes.classes[class_id.index()];
             let set = &classes.requirement_sets[class.key.requirements.index()];
-            parts.best(class, set)
+            search.best(class, set, &mut examined)
         };
         match choice {
             Some((slot, devices)) => {
@@ -231,7 +261,6 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut active: Local<BinaryHeap<Class
                 let classes = &mut *pool.classes;
                 let class = &mut classes.classes[class_id.index()];
                 class.pending.push_front(priority, queued);
-                class.candidates.blocked = true;
                 let requirements = class.key.requirements;
                 if classes.requirement_sets[requirements.index()].eligible.is_empty() {
                     classes.emptied.push(requirements);

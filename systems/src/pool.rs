@@ -8,8 +8,8 @@
 //! - a task is in exactly one place: its class queue (or a key's wait list), one worker's task list
 //!   (with a reservation in that worker's [`Load`]), or ended;
 //! - a reservation is made by [`Pool::place`] and undone by [`Pool::release`], nothing else;
-//! - every change that may raise a worker's score bumps its version and lists it in
-//!   [`WorkerWork::freed`], so the candidate heaps stay exact.
+//! - every change to a worker's load or health re-levels it ([`Pool::relevel`]), and a change that gives
+//!   it room notes it in the inbox of every blocked class that may use it.
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryData;
@@ -24,6 +24,7 @@ use ballast_components::index::CapabilityIndex;
 use ballast_components::message::{Event, FailureReason, Outbox, RemovalReason, RequeueReason};
 use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::{ConcurrencyKeys, Queued};
+use ballast_components::shape::Shapes;
 use ballast_components::symbols::{Symbol, Symbols};
 use ballast_components::task::{Assignment, Lifecycle, Task, TaskProfile, TaskState};
 use ballast_components::work::{Outcome, Outcomes, TaskWork, Timeouts, WorkerWork};
@@ -78,6 +79,8 @@ pub struct Pool<'w, 's> {
     pub classes: ResMut<'w, Classes>,
     /// The capability index.
     pub index: ResMut<'w, CapabilityIndex>,
+    /// Worker shapes and levels.
+    pub shapes: ResMut<'w, Shapes>,
     /// Interned strings.
     pub symbols: ResMut<'w, Symbols>,
     /// Concurrency keys.
@@ -165,8 +168,23 @@ impl Pool<'_, '_> {
         }
         let task_id = data.task.id;
         self.index.set_has_free_slot(slot, has_free_slot);
-        self.classes.touch(slot);
+        self.relevel(worker_entity, false);
         self.outbox.events.push(Event::TaskAssigned { task: task_id, worker: worker_id, attempt });
+    }
+
+    /// Recomputes the level of a worker after a change of its load or health. With `gained_room`, a
+    /// worker that now has room is noted in the inbox of every class that skips its shape.
+    pub fn relevel(&mut self, worker_entity: Entity, gained_room: bool) {
+        let worker = self.workers.get(worker_entity).expect("re-leveling a live worker");
+        let slot = worker.worker.slot;
+        let level = crate::policy::level(self.config.policy, worker.capabilities, worker.load, worker.health);
+        self.shapes.set_level(slot, level);
+        if gained_room && level.is_some() {
+            let shape = self.shapes.shape_of[slot.index()];
+            for &class in &self.shapes.shapes[shape.index()].classes {
+                self.classes.classes[class.index()].candidates.note_freed(shape, slot);
+            }
+        }
     }
 
     /// Ends the current attempt of a placed task: releases its reservation and its concurrency key.
@@ -187,13 +205,9 @@ impl Pool<'_, '_> {
             .expect("a placed task is listed on its worker");
         worker.tasks.tasks.remove(position);
         let worker_id = worker.worker.id;
-        let schedulable = worker.health.schedulable();
         let key = data.task.concurrency_key;
         self.index.set_has_free_slot(assignment.slot, true);
-        self.classes.touch(assignment.slot);
-        if schedulable {
-            self.worker_work.freed.push(assignment.slot);
-        }
+        self.relevel(worker_entity, true);
         if let Some(key) = key {
             self.release_key(key, task);
         }
@@ -384,10 +398,7 @@ impl Pool<'_, '_> {
         let worker_id = worker.worker.id;
         let tasks = (to == HealthState::Unresponsive).then(|| worker.tasks.tasks.clone());
         self.index.set_schedulable(slot, schedulable);
-        self.classes.touch(slot);
-        if schedulable {
-            self.worker_work.freed.push(slot);
-        }
+        self.relevel(worker_entity, schedulable);
         self.outbox.events.push(Event::WorkerHealthChanged { worker: worker_id, from, to });
         // Last placed first: each goes to the front of its queue, so they end up in placement order.
         for task in tasks.into_iter().flatten().rev() {
@@ -419,6 +430,8 @@ impl Pool<'_, '_> {
         let worker_id = worker.worker.id;
         let idle = worker.tasks.tasks.is_empty();
         self.index.set_schedulable(slot, false);
+        self.index.draining.insert(slot.0);
+        self.relevel(worker_entity, false);
         self.leave_requirement_sets(slot);
         self.outbox.events.push(Event::WorkerDraining { worker: worker_id });
         if idle {
@@ -426,15 +439,13 @@ impl Pool<'_, '_> {
         }
     }
 
-    /// Takes the worker in `slot` out of every requirement set's eligible workers.
+    /// Takes the worker in `slot` out of the eligible workers of every requirement set its shape meets.
     fn leave_requirement_sets(&mut self, slot: WorkerSlot) {
-        self.classes.touch(slot);
-        let memberships = std::mem::take(&mut self.classes.memberships[slot.index()]);
-        for requirements in memberships {
-            let set = &mut self.classes.requirement_sets[requirements.index()];
-            set.eligible.remove(slot.0);
-            if set.eligible.is_empty() {
-                self.classes.emptied.push(requirements);
+        let classes = &mut *self.classes;
+        for &requirements in &self.shapes.shape(slot).requirement_sets {
+            let set = &mut classes.requirement_sets[requirements.index()];
+            if set.eligible.remove(slot.0) && set.eligible.is_empty() {
+                classes.emptied.push(requirements);
             }
         }
     }
@@ -458,6 +469,8 @@ impl Pool<'_, '_> {
         let slot = worker.worker.slot;
         let worker_id = worker.worker.id;
         self.index.set_schedulable(slot, false);
+        worker.health.state = HealthState::Unresponsive;
+        self.relevel(worker_entity, false);
         let tasks_released = tasks.len() as u32;
         // Last placed first: each goes to the front of its queue, so they end up in placement order.
         for task in tasks.into_iter().rev() {
@@ -467,6 +480,7 @@ impl Pool<'_, '_> {
         assert!(worker.tasks.tasks.is_empty() && worker.load.is_idle(), "a removed worker keeps no reservation");
         self.index.remove(slot, worker.capabilities);
         self.leave_requirement_sets(slot);
+        self.shapes.leave(slot);
         self.directory.workers.remove(&worker_id);
         self.directory.free_slot(slot);
         self.commands.entity(worker_entity).despawn();

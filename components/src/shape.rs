@@ -1,0 +1,231 @@
+//! Worker shapes and load levels: the structure that keeps placement cost independent of the number
+//! of workers and of the number of classes that share a worker.
+//!
+//! # Shapes
+//! Workers with identical [`Capabilities`] share a [`Shape`] (fleets are provisioned in batches of
+//! identical machines, so a pool of 100,000 workers has tens to hundreds of shapes). Everything static
+//! about placement, eligibility and the static part of a score, is decided per shape, once.
+//!
+//! # Levels
+//! Everything dynamic about a worker is folded into one small integer, its *level* (0 best, up to
+//! [`LEVELS`] − 1), computed by the placement policy from the worker's load, health and thermal state.
+//! Each shape keeps its schedulable workers that have room in one roaring bitmap per level, plus a bit
+//! mask of the non-empty levels, so "the best worker of this shape" is a `trailing_zeros` and a `min`.
+//! A placement or release moves one worker between two bitmaps of one shape: O(1), whatever the pool
+//! size and however many classes the worker serves.
+//!
+//! Derived state: rebuilt from the worker components by re-leveling every worker.
+
+use bevy_ecs::prelude::*;
+use roaring::RoaringBitmap;
+use rustc_hash::FxHashMap;
+
+use crate::ids::{ClassId, RequirementsId, WorkerSlot};
+use crate::worker::Capabilities;
+
+/// How many load levels there are (one bit each in a `u64` mask).
+pub const LEVELS: usize = 64;
+
+/// A shape's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShapeId(pub u32);
+
+impl ShapeId {
+    /// The id as an index.
+    #[inline]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Workers with identical capabilities.
+#[derive(Debug)]
+pub struct Shape {
+    /// The capabilities every worker of the shape has.
+    pub capabilities: Capabilities,
+    /// Live workers of the shape.
+    pub workers: RoaringBitmap,
+    /// Schedulable workers with room, by level.
+    pub levels: Vec<RoaringBitmap>,
+    /// Bit `l` is set when `levels[l]` is not empty.
+    pub nonempty: u64,
+    /// The requirement sets this shape meets (decided when the shape or the set first appears).
+    pub requirement_sets: Vec<RequirementsId>,
+    /// The classes that may use this shape, so a release can reach the blocked ones.
+    pub classes: Vec<ClassId>,
+    /// Whether `requirement_sets` and `classes` were filled (the index stage does it for new shapes).
+    pub linked: bool,
+}
+
+impl Shape {
+    /// The best (lowest) level with a worker, if any.
+    #[inline]
+    pub fn best_level(&self) -> Option<u8> {
+        (self.nonempty != 0).then(|| self.nonempty.trailing_zeros() as u8)
+    }
+}
+
+/// A set of shapes, as a bit set over shape ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShapeSet {
+    words: Vec<u64>,
+}
+
+impl ShapeSet {
+    /// Adds `shape`; true if it was not there.
+    pub fn insert(&mut self, shape: ShapeId) -> bool {
+        let word = shape.index() / 64;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        let bit = 1u64 << (shape.index() % 64);
+        let added = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        added
+    }
+
+    /// Removes `shape`; true if it was there.
+    pub fn remove(&mut self, shape: ShapeId) -> bool {
+        let word = shape.index() / 64;
+        let bit = 1u64 << (shape.index() % 64);
+        match self.words.get_mut(word) {
+            Some(value) if *value & bit != 0 => {
+                *value &= !bit;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `shape` is in the set.
+    #[inline]
+    pub fn contains(&self, shape: ShapeId) -> bool {
+        self.words.get(shape.index() / 64).is_some_and(|word| word & (1 << (shape.index() % 64)) != 0)
+    }
+
+    /// Empties the set.
+    pub fn clear(&mut self) {
+        self.words.iter_mut().for_each(|word| *word = 0);
+    }
+
+    /// The word holding shapes `64 * index ..`, zero past the end.
+    #[inline]
+    pub fn word(&self, index: usize) -> u64 {
+        self.words.get(index).copied().unwrap_or(0)
+    }
+
+    /// How many words the set spans.
+    #[inline]
+    pub fn word_count(&self) -> usize {
+        self.words.len()
+    }
+}
+
+/// Every shape, and each worker's shape and level.
+#[derive(Resource, Debug)]
+pub struct Shapes {
+    by_capabilities: FxHashMap<Capabilities, ShapeId>,
+    /// Shapes, indexed by [`ShapeId`].
+    pub shapes: Vec<Shape>,
+    /// Each worker slot's shape.
+    pub shape_of: Vec<ShapeId>,
+    /// Each worker slot's level, if it is listed (schedulable with room).
+    pub level_of: Vec<Option<u8>>,
+    /// For each level, the shapes with a worker listed at that level.
+    pub shapes_at_level: Vec<ShapeSet>,
+    /// Bit `l` is set when some shape has a worker at level `l`.
+    pub levels_in_use: u64,
+    shape_count_at_level: Vec<u32>,
+}
+
+impl Default for Shapes {
+    fn default() -> Self {
+        Shapes {
+            by_capabilities: FxHashMap::default(),
+            shapes: Vec::new(),
+            shape_of: Vec::new(),
+            level_of: Vec::new(),
+            shapes_at_level: vec![ShapeSet::default(); LEVELS],
+            levels_in_use: 0,
+            shape_count_at_level: vec![0; LEVELS],
+        }
+    }
+}
+
+impl Shapes {
+    /// The shape of `capabilities`, created on first sight (then `true`).
+    pub fn intern(&mut self, capabilities: &Capabilities) -> (ShapeId, bool) {
+        if let Some(&id) = self.by_capabilities.get(capabilities) {
+            return (id, false);
+        }
+        let id = ShapeId(self.shapes.len() as u32);
+        self.by_capabilities.insert(capabilities.clone(), id);
+        self.shapes.push(Shape {
+            capabilities: capabilities.clone(),
+            workers: RoaringBitmap::new(),
+            levels: vec![RoaringBitmap::new(); LEVELS],
+            nonempty: 0,
+            requirement_sets: Vec::new(),
+            classes: Vec::new(),
+            linked: false,
+        });
+        (id, true)
+    }
+
+    /// Adds a worker to its shape (not listed at any level until [`Shapes::set_level`]).
+    pub fn join(&mut self, slot: WorkerSlot, shape: ShapeId) {
+        if self.shape_of.len() <= slot.index() {
+            self.shape_of.resize(slot.index() + 1, ShapeId(0));
+            self.level_of.resize(slot.index() + 1, None);
+        }
+        self.shape_of[slot.index()] = shape;
+        self.level_of[slot.index()] = None;
+        self.shapes[shape.index()].workers.insert(slot.0);
+    }
+
+    /// Removes a worker from its shape.
+    pub fn leave(&mut self, slot: WorkerSlot) {
+        self.set_level(slot, None);
+        let shape = self.shape_of[slot.index()];
+        self.shapes[shape.index()].workers.remove(slot.0);
+    }
+
+    /// Lists the worker at `level`, or unlists it (`None`: not schedulable, or no room).
+    pub fn set_level(&mut self, slot: WorkerSlot, level: Option<u8>) {
+        let old = self.level_of[slot.index()];
+        if old == level {
+            return;
+        }
+        let shape_id = self.shape_of[slot.index()];
+        let shape = &mut self.shapes[shape_id.index()];
+        if let Some(old) = old {
+            let members = &mut shape.levels[usize::from(old)];
+            members.remove(slot.0);
+            if members.is_empty() {
+                shape.nonempty &= !(1 << old);
+                self.shapes_at_level[usize::from(old)].remove(shape_id);
+                self.shape_count_at_level[usize::from(old)] -= 1;
+                if self.shape_count_at_level[usize::from(old)] == 0 {
+                    self.levels_in_use &= !(1 << old);
+                }
+            }
+        }
+        if let Some(level) = level {
+            assert!(usize::from(level) < LEVELS, "level {level} out of range");
+            shape.levels[usize::from(level)].insert(slot.0);
+            if shape.nonempty & (1 << level) == 0 {
+                shape.nonempty |= 1 << level;
+                self.shapes_at_level[usize::from(level)].insert(shape_id);
+                self.shape_count_at_level[usize::from(level)] += 1;
+                self.levels_in_use |= 1 << level;
+            }
+        }
+        self.level_of[slot.index()] = level;
+    }
+
+    /// The shape of the worker in `slot`.
+    #[inline]
+    pub fn shape(&self, slot: WorkerSlot) -> &Shape {
+        &self.shapes[self.shape_of[slot.index()].index()]
+    }
+}
