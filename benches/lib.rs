@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use ballast::prelude::*;
-use ballast::sim::workload::{Scenario, generate_task, generate_workers};
+use ballast::sim::workload::{Scenario, TaskMaker, pool};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 
@@ -12,6 +12,7 @@ use rand_pcg::Pcg64Mcg;
 pub struct SteadyState {
     engine: Engine,
     rng: Pcg64Mcg,
+    maker: TaskMaker,
     running: VecDeque<(TaskId, WorkerId)>,
     next_task: u64,
     now_ms: u64,
@@ -32,13 +33,22 @@ impl SteadyState {
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(config).expect("the bench config is valid");
-        let pool = generate_workers(Scenario::Default, workers, &mut rng);
-        let slots: u64 = pool.iter().map(|worker| u64::from(worker.spec.slots)).sum();
-        for worker in pool {
+        let pool = pool(Scenario::Default, workers, &mut rng);
+        let maker = TaskMaker::new(Scenario::Default, 0, pool.workers.len(), &mut rng);
+        let slots: u64 = pool.workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
+        for worker in pool.workers {
             engine.register_worker(worker.spec).expect("generated workers are valid");
         }
-        let mut state =
-            SteadyState { engine, rng, running: VecDeque::new(), next_task: 0, now_ms: 0, events: Vec::new(), churn };
+        let mut state = SteadyState {
+            engine,
+            rng,
+            maker,
+            running: VecDeque::new(),
+            next_task: 0,
+            now_ms: 0,
+            events: Vec::new(),
+            churn,
+        };
         state.submit(slots + backlog);
         state.tick();
         state
@@ -50,7 +60,7 @@ impl SteadyState {
                 let id = TaskId(self.next_task);
                 self.next_task += 1;
                 // Long-running tasks only: the steady state must not drain while benched.
-                let mut spec = generate_task(Scenario::Default, id, &mut self.rng).spec;
+                let mut spec = self.maker.make(id, &mut self.rng).spec;
                 spec.requirements.gpu = GpuDemand::NONE;
                 spec.requirements.hardware_any = HardwareSet::EMPTY;
                 spec.requirements.browsers_any = BrowserSet::EMPTY;

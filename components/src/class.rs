@@ -41,30 +41,32 @@ pub struct ClassKey {
     pub family: ModelFamily,
 }
 
-/// A shape a class may use, with the static part of its score for the class.
+/// A shape a class may use, with the static part of its cost for the class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScoredShape {
     /// The shape.
     pub shape: ShapeId,
-    /// The static score (higher is better); a worker's level is subtracted from it.
-    pub score: i64,
+    /// The static cost (lower is better); a worker's level is combined with it.
+    pub cost: u128,
 }
 
-/// The eligible shapes of a class that share one static score.
+/// The eligible shapes of a class that share one static cost.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tier {
-    /// The static score.
-    pub score: i64,
+    /// The static cost.
+    pub cost: u128,
     /// The shapes.
     pub shapes: ShapeSet,
+    /// How many shapes.
+    pub shape_count: usize,
 }
 
 /// Where a class looks for workers.
 ///
-/// The eligible shapes are grouped into tiers of equal static score, best first. A search walks the
+/// The eligible shapes are grouped into tiers of equal static cost, cheapest first. A search walks the
 /// tiers and, within a tier, the levels from the best, intersecting the tier's shapes with the shapes
 /// that have a worker at that level (bit sets over shape ids); it stops as soon as nothing left can beat
-/// the best worker found (a level never adds to a score).
+/// the best worker found (a level never lowers a cost).
 ///
 /// A shape whose listed workers all lack room for the class's demand (free slots but no free GPU, say)
 /// is *skipped*: its workers can only gain room through a release, a recovery or a new worker, and each
@@ -73,8 +75,10 @@ pub struct Tier {
 /// every shape and has an empty inbox is *blocked* and costs nothing per tick.
 #[derive(Debug, Default)]
 pub struct Candidates {
-    /// Eligible shapes by static score, best tier first.
+    /// Eligible shapes by static cost, cheapest tier first.
     pub tiers: Vec<Tier>,
+    /// Each eligible shape's static cost (so a re-score can move it between tiers).
+    pub costs: FxHashMap<ShapeId, u128>,
     /// How many shapes are eligible.
     pub shape_count: usize,
     /// Shapes that had no worker with room for this class at their last scan.
@@ -121,16 +125,39 @@ impl Candidates {
         self.inbox.clear();
     }
 
-    /// Adds a newly eligible shape to the tier of its score.
+    /// Adds a newly eligible shape to the tier of its cost, or moves it there if its cost changed.
     pub fn add_shape(&mut self, scored: ScoredShape) {
-        let position = self.tiers.partition_point(|tier| tier.score > scored.score);
-        if self.tiers.get(position).is_none_or(|tier| tier.score != scored.score) {
-            self.tiers.insert(position, Tier { score: scored.score, shapes: ShapeSet::default() });
+        if let Some(old) = self.costs.insert(scored.shape, scored.cost) {
+            if old == scored.cost {
+                return;
+            }
+            let position = self.tiers.partition_point(|tier| tier.cost < old);
+            let tier = &mut self.tiers[position];
+            assert!(tier.cost == old && tier.shapes.remove(scored.shape), "a shape sits in the tier of its cost");
+            tier.shape_count -= 1;
+            if tier.shape_count == 0 {
+                self.tiers.remove(position);
+            }
+            self.shape_count -= 1;
+        }
+        let position = self.tiers.partition_point(|tier| tier.cost < scored.cost);
+        if self.tiers.get(position).is_none_or(|tier| tier.cost != scored.cost) {
+            self.tiers.insert(position, Tier { cost: scored.cost, shapes: ShapeSet::default(), shape_count: 0 });
         }
         if self.tiers[position].shapes.insert(scored.shape) {
+            self.tiers[position].shape_count += 1;
             self.shape_count += 1;
         }
     }
+}
+
+/// Where a rotating policy (round-robin) is in its rotation over a class's eligible workers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rotation {
+    /// The worker that had the last turn.
+    pub last: Option<WorkerSlot>,
+    /// How many tasks in a row it received (weighted round-robin gives a worker one per slot).
+    pub turns: u32,
 }
 
 /// One class: its pending tasks and where it looks for workers.
@@ -142,6 +169,8 @@ pub struct Class {
     pub pending: PendingQueue,
     /// Its candidate shapes.
     pub candidates: Candidates,
+    /// Its place in a rotation.
+    pub rotation: Rotation,
 }
 
 /// Why a requirement set or class could not be created.
@@ -215,7 +244,7 @@ impl Classes {
         assert!(!self.class_ids.contains_key(&key), "a class is created once");
         let id = ClassId(self.classes.len() as u32);
         self.class_ids.insert(key, id);
-        self.classes.push(Class { key, pending: PendingQueue::default(), candidates });
+        self.classes.push(Class { key, pending: PendingQueue::default(), candidates, rotation: Rotation::default() });
         self.requirement_sets[key.requirements.index()].classes.push(id);
         id
     }

@@ -1,4 +1,4 @@
-//! Engine time. Time enters the engine only through [`Clock`], which only the facade writes
+//! Engine time and randomness. Time enters the engine only through [`Clock`], which only the facade writes
 //! (at the start of each tick, from the `now` it is given). Systems read it; none reads the wall clock.
 
 use bevy_ecs::prelude::*;
@@ -46,4 +46,20 @@ pub struct Clock {
     pub now: Timestamp,
     /// How many ticks have started.
     pub tick_count: u64,
+}
+
+/// The engine's own source of randomness (the `random` and `power-of-two` policies): a PCG-64 stream
+/// seeded from the config, so a run stays a pure function of its seed and inputs.
+#[derive(Resource, Clone, Debug)]
+pub struct Randomness {
+    /// The generator.
+    pub rng: rand_pcg::Pcg64Mcg,
+}
+
+impl Randomness {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Randomness {
+        use rand::SeedableRng;
+        Randomness { rng: rand_pcg::Pcg64Mcg::seed_from_u64(seed) }
+    }
 }

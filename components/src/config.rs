@@ -8,33 +8,118 @@ use bevy_ecs::prelude::*;
 /// A placement policy, selectable by a stable name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PolicyName {
-    /// Multi-resource least-loaded: the worker whose dominant reserved share (slots, CPU, memory, GPU)
-    /// would be lowest after the placement. The default.
+    /// The default: a weighted sum of scorers (predicted run time on the worker, time until a slot frees,
+    /// load, scarce capabilities left idle, a warm model, success rate), placed in batches.
     #[default]
+    Composite,
+    /// Composite, with its weights tuned online from measured slowdowns (a UCB bandit over presets).
+    Adaptive,
+    /// Rotates through the eligible workers in slot order, skipping those without room.
+    RoundRobin,
+    /// Rotates through the eligible workers, giving each as many turns in a row as it has slots.
+    WeightedRoundRobin,
+    /// Multi-resource least-loaded: the lowest dominant share of slots, CPU, memory and GPU.
     ResourceAware,
-    /// Fewest busy slots as a share of the worker's slots; ignores the other resources.
+    /// Urgent tasks (priority 7 and up) get the fastest workers; the others are placed by composite
+    /// scoring with scarce capabilities weighed more heavily for low priorities.
+    Priority,
+    /// A worker where the task's model ran last (warm), if it has room; otherwise composite.
+    Affinity,
+    /// The fastest predicted run time for the task (history, then priors) and success rate; load breaks ties.
+    Performance,
+    /// The earliest expected completion: time until a slot frees plus predicted run time (MCT).
+    ExpectedCompletion,
+    /// Baseline: a uniformly random eligible worker with room.
+    Random,
+    /// Baseline: the fewest busy slots relative to the worker's slot count.
     LeastLoaded,
+    /// Baseline: two candidates sampled in proportion to their slots; the less loaded wins.
+    PowerOfTwo,
+    /// Baseline (batch): repeatedly places the task whose best completion time is smallest.
+    MinMin,
+    /// Baseline (batch): repeatedly places the task whose best completion time is largest.
+    MaxMin,
+    /// Baseline (batch): repeatedly places the task that would suffer most from losing its best worker.
+    Sufferage,
+    /// Baseline: the worker that frees a slot first, whatever the run time (opportunistic load balancing).
+    Olb,
+    /// Baseline: the fastest worker for the task, whatever its queue (minimum execution time).
+    Met,
 }
 
 impl PolicyName {
     /// Every policy, in the order `ballast policies` lists them.
-    pub const ALL: [PolicyName; 2] = [PolicyName::ResourceAware, PolicyName::LeastLoaded];
+    pub const ALL: [PolicyName; 17] = [
+        PolicyName::Composite,
+        PolicyName::Adaptive,
+        PolicyName::RoundRobin,
+        PolicyName::WeightedRoundRobin,
+        PolicyName::ResourceAware,
+        PolicyName::Priority,
+        PolicyName::Affinity,
+        PolicyName::Performance,
+        PolicyName::ExpectedCompletion,
+        PolicyName::Random,
+        PolicyName::LeastLoaded,
+        PolicyName::PowerOfTwo,
+        PolicyName::MinMin,
+        PolicyName::MaxMin,
+        PolicyName::Sufferage,
+        PolicyName::Olb,
+        PolicyName::Met,
+    ];
 
     /// The stable name.
     pub fn name(self) -> &'static str {
         match self {
+            PolicyName::Composite => "composite",
+            PolicyName::Adaptive => "adaptive",
+            PolicyName::RoundRobin => "round-robin",
+            PolicyName::WeightedRoundRobin => "weighted-round-robin",
             PolicyName::ResourceAware => "resource-aware",
+            PolicyName::Priority => "priority",
+            PolicyName::Affinity => "affinity",
+            PolicyName::Performance => "performance",
+            PolicyName::ExpectedCompletion => "expected-completion",
+            PolicyName::Random => "random",
             PolicyName::LeastLoaded => "least-loaded",
+            PolicyName::PowerOfTwo => "power-of-two",
+            PolicyName::MinMin => "min-min",
+            PolicyName::MaxMin => "max-min",
+            PolicyName::Sufferage => "sufferage",
+            PolicyName::Olb => "olb",
+            PolicyName::Met => "met",
         }
     }
 
     /// A one-line description.
     pub fn description(self) -> &'static str {
         match self {
-            PolicyName::ResourceAware => {
-                "multi-resource least-loaded: lowest dominant share of slots, CPU, memory and GPU after placement"
+            PolicyName::Composite => {
+                "default: weighted sum of predicted run time, wait for a slot, load, idle scarce capabilities, warm model, success; batch placement"
             }
-            PolicyName::LeastLoaded => "fewest busy slots relative to the worker's slot count",
+            PolicyName::Adaptive => "composite with its weights tuned online from measured slowdowns",
+            PolicyName::RoundRobin => "rotates through eligible workers in slot order",
+            PolicyName::WeightedRoundRobin => "rotation with as many turns per worker as it has slots",
+            PolicyName::ResourceAware => {
+                "multi-resource least-loaded: lowest dominant share of slots, CPU, memory and GPU"
+            }
+            PolicyName::Priority => {
+                "urgent tasks get the fastest workers; low priorities leave scarce capabilities free"
+            }
+            PolicyName::Affinity => "a worker where the model is warm, if it has room; otherwise composite",
+            PolicyName::Performance => "fastest predicted run time and best success rate; load breaks ties",
+            PolicyName::ExpectedCompletion => {
+                "earliest expected completion: wait for a slot plus predicted run time (MCT)"
+            }
+            PolicyName::Random => "baseline: uniformly random eligible worker with room",
+            PolicyName::LeastLoaded => "baseline: fewest busy slots relative to the worker's slots",
+            PolicyName::PowerOfTwo => "baseline: two candidates sampled by capacity, the less loaded wins",
+            PolicyName::MinMin => "baseline (batch): place the task with the smallest best completion time first",
+            PolicyName::MaxMin => "baseline (batch): place the task with the largest best completion time first",
+            PolicyName::Sufferage => "baseline (batch): place the task that loses most without its best worker first",
+            PolicyName::Olb => "baseline: the worker that frees a slot first, whatever the run time",
+            PolicyName::Met => "baseline: the fastest worker for the task, whatever its queue",
         }
     }
 
@@ -47,6 +132,31 @@ impl PolicyName {
 impl fmt::Display for PolicyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// The weights of the composite scorers, in thousandths. A worker's cost for a task is
+/// `(wait + run × (1 + waste)) / success × (1 + load × share) × (1 − warm)`: `wait` is the time until
+/// one of its slots frees, `run` the predicted run time there, `waste` charged when the worker's GPUs or
+/// browsers would sit idle under a task that needs none, `share` its dominant reserved share after the
+/// placement, `warm` granted when the task's model ran there last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CompositeWeights {
+    /// Weight of the load share.
+    pub load_permille: u32,
+    /// Surcharge for scarce capabilities a task leaves idle.
+    pub waste_permille: u32,
+    /// Discount for a warm model (below 1000).
+    pub warm_permille: u32,
+}
+
+impl Default for CompositeWeights {
+    fn default() -> Self {
+        // Chosen with `ballast bench quality --policies composite --weights L,W,M` (the table is in
+        // ARCHITECTURE.md, Placement): the predicted run time and wait decide; a warm model is worth
+        // 2%. Load (0.1, 0.3) and idle scarce capabilities (0.25, 1.0) measured even or worse, so they
+        // only break ties by default; the adaptive policy keeps trying them.
+        CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20 }
     }
 }
 
@@ -65,6 +175,17 @@ pub enum ExecutorKind {
 pub struct EngineConfig {
     /// The placement policy.
     pub policy: PolicyName,
+    /// The composite policy's weights.
+    pub weights: CompositeWeights,
+    /// Seed of the engine's own random draws (the `random` and `power-of-two` policies).
+    pub seed: u64,
+    /// Classes with at most this many eligible workers are scored exactly, worker by worker; above it
+    /// the shape-and-level index is searched.
+    pub exact_scan_workers_max: u32,
+    /// Whether batch policies place a tick's pending tasks as one batch (off: one at a time, greedy).
+    pub batch_assignment: bool,
+    /// The most tasks one batch weighs together.
+    pub batch_tasks_max: u32,
     /// The executor.
     pub executor: ExecutorKind,
     /// Waiting this long raises a pending task by one priority level (0: no aging), in milliseconds.
@@ -89,6 +210,9 @@ pub struct EngineConfig {
     pub workers_max: u32,
     /// The most slots one worker may declare.
     pub slots_per_worker_max: u32,
+    /// Tasks a worker may hold beyond its slots, in its run queue (assigned ahead, started as its
+    /// slots free). 0: a task is assigned only to a free slot.
+    pub prefetch_max: u32,
     /// The most live tasks (pending, assigned or running); beyond it submissions are refused.
     pub tasks_max: u64,
     /// The most tasks in one submitted batch.
@@ -117,6 +241,14 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             policy: PolicyName::default(),
+            weights: CompositeWeights::default(),
+            seed: 0,
+            // Scoring every eligible worker exactly costs about 50 ns each: 256 workers keep a placement
+            // under 15 µs; larger classes use the index (within 2% of exact, `ballast bench scale`).
+            exact_scan_workers_max: 256,
+            batch_assignment: true,
+            // A batch costs O(tasks² × workers) to weigh: 512 tasks × 16 workers is a few milliseconds.
+            batch_tasks_max: 512,
             executor: ExecutorKind::default(),
             // One level per minute of waiting: a priority-0 task overtakes fresh priority-9 work after
             // ten minutes. A guess; tune with the priorities scenario.
@@ -135,6 +267,8 @@ impl Default for EngineConfig {
             thermal_cooldown_ms: 60_000,
             workers_max: 1_000_000,
             slots_per_worker_max: 4_096,
+            // No run queues by default: a task waits in the engine, where it can still go to any worker.
+            prefetch_max: 0,
             tasks_max: 50_000_000,
             submit_batch_len_max: 1_000_000,
             inbox_len_max: 10_000_000,
@@ -179,13 +313,23 @@ pub enum ConfigError {
 }
 
 impl EngineConfig {
+    /// The composite weights placement uses now: the adaptive policy's current arm, or the config's.
+    pub fn effective_weights(&self, adaptive: &crate::adaptive::AdaptiveState) -> CompositeWeights {
+        if self.policy == PolicyName::Adaptive { adaptive.weights() } else { self.weights }
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check("attempts_max", u64::from(self.attempts_max), 1, 255, "1..=255")?;
+        check("weights.load_permille", u64::from(self.weights.load_permille), 0, 100_000, "0..=100000")?;
+        check("weights.waste_permille", u64::from(self.weights.waste_permille), 0, 100_000, "0..=100000")?;
+        check("weights.warm_permille", u64::from(self.weights.warm_permille), 0, 999, "0..=999")?;
+        check("batch_tasks_max", u64::from(self.batch_tasks_max), 1, 65_536, "1..=65536")?;
         check("heartbeat_suspect_after_ms", self.heartbeat_suspect_after_ms, 1, u64::MAX / 4, "1..")?;
         check("health_check_interval_ms", self.health_check_interval_ms, 1, 3_600_000, "1..=3600000")?;
         check("workers_max", u64::from(self.workers_max), 1, 16_000_000, "1..=16000000")?;
         check("slots_per_worker_max", u64::from(self.slots_per_worker_max), 1, 1 << 20, "1..=1048576")?;
+        check("prefetch_max", u64::from(self.prefetch_max), 0, 1 << 20, "0..=1048576")?;
         check("tasks_max", self.tasks_max, 1, 1 << 40, "1..=2^40")?;
         check("submit_batch_len_max", self.submit_batch_len_max as u64, 1, 1 << 30, "1..=2^30")?;
         check("inbox_len_max", self.inbox_len_max as u64, 1, 1 << 32, "1..=2^32")?;

@@ -7,12 +7,14 @@
 //!
 //! Architecture invariant: nothing here reads the wall clock, does IO or draws random numbers.
 
+pub mod adaptive;
 pub mod capability;
 pub mod class;
 pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod family;
+pub mod history;
 pub mod ids;
 pub mod index;
 pub mod message;
@@ -26,11 +28,12 @@ pub mod work;
 pub mod worker;
 
 pub use capability::{Browser, BrowserSet, HardwareKind, HardwareSet};
-pub use class::{Candidates, Class, ClassKey, Classes, RequirementSet, ScoredShape, Tier};
+pub use class::{Candidates, Class, ClassKey, Classes, RequirementSet, Rotation, ScoredShape, Tier};
 pub use clock::{Clock, Timestamp};
-pub use config::{ConfigError, EngineConfig, ExecutorKind, PolicyName};
+pub use config::{CompositeWeights, ConfigError, EngineConfig, ExecutorKind, PolicyName};
 pub use directory::Directory;
 pub use family::{ModelFamily, TestType};
+pub use history::{History, RunStats, WarmModels};
 pub use ids::{ClassId, RequirementsId, TaskId, WorkerId, WorkerSlot};
 pub use index::CapabilityIndex;
 pub use message::{Command, Event, Inbox, Outbox};
@@ -40,6 +43,5 @@ pub use shape::{LEVELS, Shape, ShapeId, ShapeSet, Shapes};
 pub use symbols::{Symbol, Symbols};
 pub use task::{Lifecycle, Task, TaskProfile, TaskState};
 pub use worker::{
-    Capabilities, GpuDevice, Health, HealthState, History, Load, Thermal, ThermalState, Utilization, Worker,
-    WorkerTasks,
+    Capabilities, GpuDevice, Health, HealthState, Load, Thermal, ThermalState, Utilization, Worker, WorkerTasks,
 };

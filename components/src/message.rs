@@ -7,11 +7,13 @@ use bevy_ecs::prelude::*;
 
 use crate::capability::{BrowserSet, HardwareSet};
 use crate::clock::Timestamp;
+use crate::config::PolicyName;
 use crate::family::TestType;
+use crate::history::PredictionSource;
 use crate::ids::{TaskId, WorkerId};
 use crate::requirements::GpuDemand;
 use crate::symbols::SymbolError;
-use crate::task::TaskState;
+use crate::task::{PlacementMethod, TaskState};
 use crate::worker::HealthState;
 
 /// One GPU device as a worker reports it.
@@ -325,7 +327,7 @@ pub struct FilterCount {
 
 /// Why a task is where it is: per requirement, how many workers it excluded; then how many eligible
 /// workers were unavailable, busy, or free.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
     /// The task.
     pub task: TaskId,
@@ -347,6 +349,91 @@ pub struct Explanation {
     pub waiting_for_key: Option<String>,
     /// Pending tasks of its class ahead of it.
     pub queued_ahead: Option<u64>,
+    /// Where it was placed and why, while assigned or running.
+    pub placement: Option<PlacementExplanation>,
+}
+
+/// One term of a placement's score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FactorKind {
+    /// The predicted run time on the worker, in seconds.
+    PredictedRun,
+    /// The predicted wait for a slot on the worker (its run queue), in seconds.
+    WaitForSlot,
+    /// The worker's dominant reserved share with the task, 0 to 1.
+    Load,
+    /// Whether the task leaves the worker's GPUs or browsers idle (1) or not (0).
+    IdleScarceCapabilities,
+    /// The family's smoothed success rate on the worker, 0 to 1.
+    SuccessRate,
+    /// Whether the task's model was warm on the worker (1) or not (0).
+    WarmModel,
+}
+
+impl FactorKind {
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FactorKind::PredictedRun => "predicted run",
+            FactorKind::WaitForSlot => "wait for a slot",
+            FactorKind::Load => "load",
+            FactorKind::IdleScarceCapabilities => "idle scarce capabilities",
+            FactorKind::SuccessRate => "success rate",
+            FactorKind::WarmModel => "warm model",
+        }
+    }
+}
+
+/// One term of a placement's score: its input, and what it added to the cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Factor {
+    /// The term.
+    pub kind: FactorKind,
+    /// Its input (seconds, a fraction, or 1/0 for a yes/no term; see [`FactorKind`]).
+    pub value: f64,
+    /// What it added to the placement's cost, in seconds of expected completion (negative: it lowered
+    /// the cost); `None` when the policy does not weigh it.
+    pub cost_seconds: Option<f64>,
+}
+
+/// Where a task was placed and why: the policy, how it chose, and the terms of the score, the largest
+/// first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacementExplanation {
+    /// The worker.
+    pub worker: WorkerId,
+    /// The policy that placed it.
+    pub policy: PolicyName,
+    /// How the match stage chose.
+    pub method: PlacementMethod,
+    /// Where the run-time prediction came from.
+    pub prediction_source: PredictionSource,
+    /// The score's terms: weighed ones by the size of their part in the cost, then the others.
+    pub factors: Vec<Factor>,
+}
+
+impl fmt::Display for PlacementExplanation {
+    /// `on w7 by composite (batch): predicted run 12.0 s (model on worker) +12.0 s, load 0.25 +0.4 s, …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "on {} by {} ({})", self.worker, self.policy.name(), self.method.name())?;
+        for (position, factor) in self.factors.iter().enumerate() {
+            f.write_str(if position == 0 { ": " } else { ", " })?;
+            match factor.kind {
+                FactorKind::PredictedRun => {
+                    write!(f, "predicted run {:.1} s ({})", factor.value, self.prediction_source.name())?;
+                }
+                FactorKind::WaitForSlot => write!(f, "wait for a slot {:.1} s", factor.value)?,
+                FactorKind::Load | FactorKind::SuccessRate => write!(f, "{} {:.2}", factor.kind.name(), factor.value)?,
+                FactorKind::IdleScarceCapabilities | FactorKind::WarmModel => {
+                    write!(f, "{} {}", factor.kind.name(), if factor.value > 0.0 { "yes" } else { "no" })?;
+                }
+            }
+            if let Some(seconds) = factor.cost_seconds {
+                write!(f, " {seconds:+.1} s")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Explanation {
@@ -380,6 +467,9 @@ impl fmt::Display for Explanation {
         }
         if let Some(ahead) = self.queued_ahead {
             write!(f, "; {ahead} queued ahead")?;
+        }
+        if let Some(placement) = &self.placement {
+            write!(f, "; {placement}")?;
         }
         Ok(())
     }

@@ -20,6 +20,8 @@ use bevy_ecs::prelude::*;
 use roaring::RoaringBitmap;
 use rustc_hash::FxHashMap;
 
+use crate::family::ModelFamily;
+use crate::history::RunStats;
 use crate::ids::{ClassId, RequirementsId, WorkerSlot};
 use crate::worker::Capabilities;
 
@@ -47,22 +49,16 @@ pub struct Shape {
     pub workers: RoaringBitmap,
     /// Schedulable workers with room, by level.
     pub levels: Vec<RoaringBitmap>,
-    /// Bit `l` is set when `levels[l]` is not empty.
-    pub nonempty: u64,
     /// The requirement sets this shape meets (decided when the shape or the set first appears).
     pub requirement_sets: Vec<RequirementsId>,
     /// The classes that may use this shape, so a release can reach the blocked ones.
     pub classes: Vec<ClassId>,
     /// Whether `requirement_sets` and `classes` were filled (the index stage does it for new shapes).
     pub linked: bool,
-}
-
-impl Shape {
-    /// The best (lowest) level with a worker, if any.
-    #[inline]
-    pub fn best_level(&self) -> Option<u8> {
-        (self.nonempty != 0).then(|| self.nonempty.trailing_zeros() as u8)
-    }
+    /// Run statistics of the shape's workers, per family (normalized durations).
+    pub history: [RunStats; ModelFamily::COUNT],
+    /// Whether the shape is listed in [`Shapes::history_changed`].
+    pub history_changed: bool,
 }
 
 /// A set of shapes, as a bit set over shape ids.
@@ -119,11 +115,38 @@ impl ShapeSet {
     pub fn word_count(&self) -> usize {
         self.words.len()
     }
+
+    /// Whether every shape of this set is in `other`.
+    pub fn is_subset(&self, other: &ShapeSet) -> bool {
+        self.words.iter().enumerate().all(|(index, &word)| word & !other.word(index) == 0)
+    }
+
+    /// Whether the set holds no shape.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|&word| word == 0)
+    }
+
+    /// The only shape in the set, if it holds exactly one.
+    pub fn single(&self) -> Option<ShapeId> {
+        let mut found = None;
+        for (index, &word) in self.words.iter().enumerate() {
+            if word == 0 {
+                continue;
+            }
+            if found.is_some() || word.count_ones() > 1 {
+                return None;
+            }
+            found = Some(ShapeId((index * 64) as u32 + word.trailing_zeros()));
+        }
+        found
+    }
 }
 
 /// Every shape, and each worker's shape and level.
 #[derive(Resource, Debug)]
 pub struct Shapes {
+    /// Shapes whose history changed since classes last re-scored them.
+    pub history_changed: Vec<ShapeId>,
     by_capabilities: FxHashMap<Capabilities, ShapeId>,
     /// Shapes, indexed by [`ShapeId`].
     pub shapes: Vec<Shape>,
@@ -131,22 +154,30 @@ pub struct Shapes {
     pub shape_of: Vec<ShapeId>,
     /// Each worker slot's level, if it is listed (schedulable with room).
     pub level_of: Vec<Option<u8>>,
+    /// Per shape, bit `l` set when the shape has a worker listed at level `l`. Kept apart from the shapes
+    /// in one dense array, because a search reads it for many shapes and nothing else of most of them.
+    pub nonempty: Vec<u64>,
     /// For each level, the shapes with a worker listed at that level.
     pub shapes_at_level: Vec<ShapeSet>,
     /// Bit `l` is set when some shape has a worker at level `l`.
     pub levels_in_use: u64,
+    /// Shapes with a worker listed at any level (a non-zero `nonempty`).
+    pub listed: ShapeSet,
     shape_count_at_level: Vec<u32>,
 }
 
 impl Default for Shapes {
     fn default() -> Self {
         Shapes {
+            history_changed: Vec::new(),
             by_capabilities: FxHashMap::default(),
             shapes: Vec::new(),
             shape_of: Vec::new(),
             level_of: Vec::new(),
+            nonempty: Vec::new(),
             shapes_at_level: vec![ShapeSet::default(); LEVELS],
             levels_in_use: 0,
+            listed: ShapeSet::default(),
             shape_count_at_level: vec![0; LEVELS],
         }
     }
@@ -160,14 +191,16 @@ impl Shapes {
         }
         let id = ShapeId(self.shapes.len() as u32);
         self.by_capabilities.insert(capabilities.clone(), id);
+        self.nonempty.push(0);
         self.shapes.push(Shape {
             capabilities: capabilities.clone(),
             workers: RoaringBitmap::new(),
             levels: vec![RoaringBitmap::new(); LEVELS],
-            nonempty: 0,
             requirement_sets: Vec::new(),
             classes: Vec::new(),
             linked: false,
+            history: [RunStats::default(); ModelFamily::COUNT],
+            history_changed: false,
         });
         (id, true)
     }
@@ -198,11 +231,12 @@ impl Shapes {
         }
         let shape_id = self.shape_of[slot.index()];
         let shape = &mut self.shapes[shape_id.index()];
+        let nonempty = &mut self.nonempty[shape_id.index()];
         if let Some(old) = old {
             let members = &mut shape.levels[usize::from(old)];
             members.remove(slot.0);
             if members.is_empty() {
-                shape.nonempty &= !(1 << old);
+                *nonempty &= !(1 << old);
                 self.shapes_at_level[usize::from(old)].remove(shape_id);
                 self.shape_count_at_level[usize::from(old)] -= 1;
                 if self.shape_count_at_level[usize::from(old)] == 0 {
@@ -213,12 +247,17 @@ impl Shapes {
         if let Some(level) = level {
             assert!(usize::from(level) < LEVELS, "level {level} out of range");
             shape.levels[usize::from(level)].insert(slot.0);
-            if shape.nonempty & (1 << level) == 0 {
-                shape.nonempty |= 1 << level;
+            if *nonempty & (1 << level) == 0 {
+                *nonempty |= 1 << level;
                 self.shapes_at_level[usize::from(level)].insert(shape_id);
                 self.shape_count_at_level[usize::from(level)] += 1;
                 self.levels_in_use |= 1 << level;
             }
+        }
+        if self.nonempty[shape_id.index()] == 0 {
+            self.listed.remove(shape_id);
+        } else {
+            self.listed.insert(shape_id);
         }
         self.level_of[slot.index()] = level;
     }

@@ -11,6 +11,7 @@ use bevy_ecs::prelude::*;
 
 use crate::clock::Timestamp;
 use crate::family::{ModelFamily, TestType};
+use crate::history::PredictionSource;
 use crate::ids::{ClassId, RequirementsId, TaskId, WorkerSlot};
 use crate::symbols::Symbol;
 use crate::worker::DeviceMask;
@@ -124,6 +125,56 @@ pub struct Lifecycle {
     pub state_since: Timestamp,
     /// Its reservation, while assigned or running.
     pub assignment: Option<Assignment>,
+    /// The run time predicted for the current attempt on its worker, in nanoseconds.
+    pub predicted_ns: u64,
     /// Whether it sits in its class's pending queue (or in a concurrency key's wait list).
     pub queued: bool,
+    /// What the match stage knew when it placed the current attempt.
+    pub placement: PlacementNote,
+}
+
+/// How the match stage chose a worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum PlacementMethod {
+    /// Through the shape-and-level index (large classes).
+    #[default]
+    Search,
+    /// Every eligible worker scored exactly (small classes).
+    Exact,
+    /// A batch of tasks weighed against the candidate workers at once.
+    Batch,
+    /// Rotation (round-robin policies).
+    Rotate,
+    /// Seeded sampling (random, power-of-two).
+    Sample,
+}
+
+impl PlacementMethod {
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PlacementMethod::Search => "indexed search",
+            PlacementMethod::Exact => "exact scan",
+            PlacementMethod::Batch => "batch",
+            PlacementMethod::Rotate => "rotation",
+            PlacementMethod::Sample => "sampling",
+        }
+    }
+}
+
+/// What the match stage knew when it placed an attempt, kept for `explain`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlacementNote {
+    /// How the worker was chosen.
+    pub method: PlacementMethod,
+    /// Where the run-time prediction came from.
+    pub source: PredictionSource,
+    /// Predicted nanoseconds until the worker could start it (0 with a free slot).
+    pub ready_ns: u64,
+    /// Whether its model was warm on the worker.
+    pub warm: bool,
+    /// The worker's dominant reserved share with it, in millionths.
+    pub share_ppm: u32,
+    /// The family's smoothed success rate on the worker, in millionths.
+    pub success_ppm: u32,
 }

@@ -7,7 +7,8 @@ use std::collections::BinaryHeap;
 use bevy_ecs::prelude::*;
 
 use crate::clock::Timestamp;
-use crate::family::ModelFamily;
+use crate::family::{ModelFamily, TestType};
+use crate::symbols::Symbol;
 
 /// Task entities to process.
 #[derive(Resource, Debug, Default)]
@@ -32,8 +33,16 @@ pub struct Outcome {
     pub worker: Entity,
     /// The task's family.
     pub family: ModelFamily,
+    /// The task's model.
+    pub model: Option<Symbol>,
+    /// The task's test type (durations are normalized by it).
+    pub test_type: TestType,
     /// Run time, for completions.
     pub duration_ns: Option<u64>,
+    /// Submission to completion, for completions.
+    pub response_ns: u64,
+    /// The run time predicted for this attempt.
+    pub predicted_ns: u64,
 }
 
 /// Attempt outcomes of this tick, for the complete stage.

@@ -9,7 +9,6 @@ use bevy_ecs::prelude::*;
 
 use crate::capability::{BrowserSet, HardwareSet};
 use crate::clock::Timestamp;
-use crate::family::ModelFamily;
 use crate::ids::{WorkerId, WorkerSlot};
 use crate::requirements::{Demand, GPU_MILLI_WHOLE};
 use crate::symbols::Symbol;
@@ -79,10 +78,16 @@ impl Capabilities {
 }
 
 /// The capacity ledger of one worker: what its assigned and running tasks have reserved.
+///
+/// A worker runs `slots` tasks at once and may hold up to `prefetch` more assigned to it ahead, in its
+/// run queue; every assigned task holds a seat (`slots_used`) and its CPU, memory and GPU reservation
+/// from assignment to its end, so a queued task can always start when its turn comes.
 #[derive(Component, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Load {
-    /// Slots taken (one per task).
+    /// Seats taken (one per assigned or running task).
     pub slots_used: u32,
+    /// Tasks the worker may hold beyond its slots, in its run queue.
+    pub prefetch: u32,
     /// CPU reserved, in thousandths of a core.
     pub cpu_milli_used: u32,
     /// Host memory reserved, in MiB.
@@ -139,10 +144,22 @@ impl Load {
         best.map(|(_, device)| 1 << device)
     }
 
+    /// Seats in all: the slots plus the run queue.
+    #[inline]
+    pub fn seats(&self, capabilities: &Capabilities) -> u32 {
+        capabilities.slots.saturating_add(self.prefetch)
+    }
+
+    /// Whether the worker has a free seat.
+    #[inline]
+    pub fn has_seat(&self, capabilities: &Capabilities) -> bool {
+        self.slots_used < self.seats(capabilities)
+    }
+
     /// The devices one task of `demand` would take now, or `None` if it does not fit.
     #[inline]
     pub fn fit(&self, capabilities: &Capabilities, demand: &Demand, gpu_models: &[Symbol]) -> Option<DeviceMask> {
-        if self.slots_used >= capabilities.slots
+        if !self.has_seat(capabilities)
             || self.cpu_milli_used.saturating_add(demand.cpu_milli) > capabilities.cpu_milli
             || self.memory_used_mib.saturating_add(demand.memory_mib) > capabilities.memory_mib
         {
@@ -182,7 +199,7 @@ impl Load {
 
     /// Whether every reservation is within the worker's capacity.
     pub fn within(&self, capabilities: &Capabilities) -> bool {
-        self.slots_used <= capabilities.slots
+        self.slots_used <= self.seats(capabilities)
             && self.cpu_milli_used <= capabilities.cpu_milli
             && self.memory_used_mib <= capabilities.memory_mib
             && (0..GPU_DEVICES_MAX).all(|device| match capabilities.gpus.get(device) {
@@ -320,49 +337,6 @@ pub struct Thermal {
     pub state: ThermalState,
     /// When it was entered.
     pub since: Timestamp,
-}
-
-/// Run statistics of one (worker, family) pair.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RunStats {
-    /// Tasks completed.
-    pub completed: u32,
-    /// Attempts that failed.
-    pub failed: u32,
-    /// Exponentially weighted mean run time of completed tasks, in nanoseconds (weight 1/8 per sample,
-    /// the TCP round-trip estimator's gain: smooth, and an outlier moves it by an eighth at most).
-    pub duration_ewma_ns: u64,
-}
-
-impl RunStats {
-    /// Records a completion that ran `duration_ns`.
-    pub fn record_completion(&mut self, duration_ns: u64) {
-        self.duration_ewma_ns = if self.completed == 0 {
-            duration_ns
-        } else {
-            let previous = self.duration_ewma_ns as i128;
-            (previous + (duration_ns as i128 - previous) / 8) as u64
-        };
-        self.completed = self.completed.saturating_add(1);
-    }
-
-    /// Records a failed attempt.
-    pub fn record_failure(&mut self) {
-        self.failed = self.failed.saturating_add(1);
-    }
-
-    /// Success rate in millionths, or `None` without samples.
-    pub fn success_ppm(&self) -> Option<u32> {
-        let total = u64::from(self.completed) + u64::from(self.failed);
-        (total > 0).then(|| ratio_ppm(u64::from(self.completed), total))
-    }
-}
-
-/// A worker's performance history, per model family.
-#[derive(Component, Clone, Debug, Default)]
-pub struct History {
-    /// Statistics per family, indexed by [`ModelFamily::index`].
-    pub by_family: [RunStats; ModelFamily::COUNT],
 }
 
 /// The tasks placed on a worker (assigned or running), in placement order.

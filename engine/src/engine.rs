@@ -11,18 +11,22 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 use rustc_hash::FxHashSet;
 
+use ballast_components::adaptive::AdaptiveState;
 use ballast_components::class::Classes;
-use ballast_components::clock::{Clock, Timestamp};
+use ballast_components::clock::{Clock, Randomness, Timestamp};
 use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::directory::Directory;
-use ballast_components::ids::{TaskId, WorkerId};
+use ballast_components::family::{ModelFamily, TestType};
+use ballast_components::history::{History, WarmModels};
+use ballast_components::ids::{TaskId, WorkerId, WorkerSlot};
 use ballast_components::index::CapabilityIndex;
 use ballast_components::message::{
-    Command, CommandError, Event, Explanation, Inbox, Outbox, RegisterError, SubmitError, TaskCommandError, TaskSpec,
-    UtilizationReport, WorkerCommandError, WorkerSpec,
+    Command, CommandError, Event, Explanation, Inbox, Outbox, PlacementExplanation, RegisterError, SubmitError,
+    TaskCommandError, TaskSpec, UtilizationReport, WorkerCommandError, WorkerSpec,
 };
 use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::ConcurrencyKeys;
+use ballast_components::requirements::Requirements;
 use ballast_components::shape::Shapes;
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
@@ -56,6 +60,36 @@ pub enum ExplainError {
     /// The task is not live (never submitted, or already ended).
     #[error("task {0} is not live (never submitted, or already ended)")]
     UnknownTask(TaskId),
+}
+
+/// A past run of a task, to seed the engine's performance history (an earlier session's, or a known
+/// expected-time-to-compute matrix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PastRun {
+    /// The worker it ran on (registered).
+    pub worker: WorkerId,
+    /// The model, if any.
+    pub model: Option<String>,
+    /// Its family.
+    pub family: ModelFamily,
+    /// Its test type.
+    pub test_type: TestType,
+    /// How long it ran, in nanoseconds (ignored when it failed).
+    pub duration_ns: u64,
+    /// Whether it completed.
+    pub completed: bool,
+}
+
+/// Why a history import was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HistoryError {
+    /// The worker is not registered.
+    #[error("worker {0} is not registered")]
+    UnknownWorker(WorkerId),
+    /// The model id is not acceptable.
+    #[error("model id: {0}")]
+    BadModel(#[from] ballast_components::symbols::SymbolError),
 }
 
 /// What a batch submission did.
@@ -95,6 +129,9 @@ impl Engine {
         world.insert_resource(Outcomes::default());
         world.insert_resource(Timeouts::default());
         world.insert_resource(HealthSchedule::default());
+        world.insert_resource(WarmModels::default());
+        world.insert_resource(ballast_components::adaptive::AdaptiveState::default());
+        world.insert_resource(Randomness::new(config.seed));
         let executor = config.executor;
         world.insert_resource(config);
         let schedule = initialized_schedule(&mut world, executor).unwrap_or_else(|error| {
@@ -265,6 +302,46 @@ impl Engine {
         }
     }
 
+    /// Adds past runs to the performance history, as if they had just completed; returns how many.
+    /// Nothing is added when one is refused.
+    pub fn import_history(&mut self, runs: impl IntoIterator<Item = PastRun>) -> Result<usize, HistoryError> {
+        let runs: Vec<PastRun> = runs.into_iter().collect();
+        let mut resolved = Vec::with_capacity(runs.len());
+        for run in &runs {
+            let entity = *self
+                .world
+                .resource::<Directory>()
+                .workers
+                .get(&run.worker)
+                .ok_or(HistoryError::UnknownWorker(run.worker))?;
+            let model = match &run.model {
+                Some(model) => Some(self.world.resource_mut::<Symbols>().intern(model)?),
+                None => None,
+            };
+            resolved.push((entity, model));
+        }
+        for (run, (entity, model)) in runs.iter().zip(resolved) {
+            let slot = self.world.get::<Worker>(entity).expect("registered workers carry Worker").slot;
+            let normalized = ballast_components::history::normalized_ns(run.duration_ns, run.test_type);
+            let record = |stats: &mut ballast_components::history::RunStats| {
+                if run.completed { stats.record_completion(normalized) } else { stats.record_failure() }
+            };
+            let mut history = self.world.get_mut::<History>(entity).expect("registered workers carry History");
+            record(&mut history.by_family[run.family.index()]);
+            if let Some(model) = model {
+                record(history.model_mut(model));
+            }
+            let mut shapes = self.world.resource_mut::<Shapes>();
+            let shape = shapes.shape_of[slot.index()];
+            record(&mut shapes.shapes[shape.index()].history[run.family.index()]);
+            if !shapes.shapes[shape.index()].history_changed {
+                shapes.shapes[shape.index()].history_changed = true;
+                shapes.history_changed.push(shape);
+            }
+        }
+        Ok(runs.len())
+    }
+
     /// A read-only view of the engine's state.
     pub fn view(&self) -> View<'_> {
         View::new(&self.world)
@@ -312,6 +389,7 @@ impl Engine {
             available: 0,
             waiting_for_key: None,
             queued_ahead: None,
+            placement: None,
         };
         for (_, capabilities, health, load) in workers() {
             if health.draining || !meets_requirements(capabilities, requirements) {
@@ -345,7 +423,40 @@ impl Engine {
                 });
             }
         }
+        if let Some(assignment) = lifecycle.assignment {
+            explanation.placement = self.explain_placement(spec, lifecycle, assignment.slot, requirements);
+        }
         Ok(explanation)
+    }
+
+    /// Where an assigned or running task sits and the terms of the score that put it there.
+    fn explain_placement(
+        &self,
+        spec: &Task,
+        lifecycle: &Lifecycle,
+        slot: WorkerSlot,
+        requirements: &Requirements,
+    ) -> Option<PlacementExplanation> {
+        let world = &self.world;
+        let worker = world.resource::<Directory>().worker_in(slot)?;
+        let config = world.resource::<EngineConfig>();
+        let capabilities = world.get::<Capabilities>(worker)?;
+        let note = &lifecycle.placement;
+        let factors = ballast_systems::policy::cost_factors(
+            config.policy,
+            config.effective_weights(world.resource::<AdaptiveState>()),
+            spec.priority,
+            lifecycle.predicted_ns,
+            ballast_systems::policy::wastes_scarce_capabilities(requirements, capabilities),
+            note,
+        );
+        Some(PlacementExplanation {
+            worker: world.get::<Worker>(worker)?.id,
+            policy: config.policy,
+            method: note.method,
+            prediction_source: note.source,
+            factors,
+        })
     }
 
     /// Checks the engine's invariants from scratch (O(tasks + workers)); returns every violation found.
@@ -373,7 +484,7 @@ impl Engine {
             if worker.slot.index() != slot {
                 violations.push(format!("{} sits in slot {slot} but says {}", worker.id, worker.slot.0));
             }
-            let mut expected = Load::default();
+            let mut expected = Load { prefetch: load.prefetch, ..Load::default() };
             for &task_entity in &tasks.tasks {
                 if !placed.insert(task_entity) {
                     violations.push(format!("a task is listed on two workers (again on {})", worker.id));

@@ -1,6 +1,8 @@
 //! The body of the command-stream fuzz target, shared with `cargo test` (which runs it on fixed seeds).
 //!
-//! Bytes decode into a stream of coordinator operations against a fresh engine: registrations with
+//! The first bytes choose the policy, the run-queue depth, batch placement and whether the index or
+//! exact scoring is used; the rest decode into a stream of coordinator operations against a fresh
+//! engine: registrations with
 //! odd capabilities, heartbeats with arbitrary (NaN, negative, huge) utilization, drains, removals,
 //! submissions with arbitrary requirements, cancels, stale or misdirected reports, and ticks that jump
 //! time past heartbeat and task timeouts. After every tick the engine's own consistency check must
@@ -8,7 +10,7 @@
 
 use ballast_components::capability::{BrowserSet, HardwareSet};
 use ballast_components::clock::Timestamp;
-use ballast_components::config::EngineConfig;
+use ballast_components::config::{EngineConfig, PolicyName};
 use ballast_components::family::TestType;
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{Command, Event, GpuSpec, TaskSpec, UtilizationReport, WorkerSpec};
@@ -106,7 +108,12 @@ fn task_spec(bytes: &mut Bytes) -> TaskSpec {
 /// Runs the command stream decoded from `data`; returns every invariant violation found.
 pub fn run_command_stream(data: &[u8]) -> Vec<String> {
     let mut bytes = Bytes { data };
+    let policy = PolicyName::ALL[usize::from(bytes.u8()) % PolicyName::ALL.len()];
     let config = EngineConfig {
+        policy,
+        prefetch_max: u32::from(bytes.u8() % 3),
+        batch_assignment: !bytes.u8().is_multiple_of(4),
+        exact_scan_workers_max: if bytes.u8().is_multiple_of(2) { 256 } else { 0 },
         heartbeat_suspect_after_ms: 1_000,
         heartbeat_unresponsive_after_ms: 2_000,
         heartbeat_lost_after_ms: 4_000,

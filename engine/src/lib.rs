@@ -44,6 +44,8 @@ struct ReadmeDoctests;
 pub mod engine;
 pub mod fuzzing;
 pub mod handle;
+#[cfg(feature = "sim")]
+pub mod quality;
 pub mod schedule;
 #[cfg(feature = "sim")]
 pub mod sim;
@@ -52,7 +54,7 @@ pub mod view;
 pub use ballast_components as components;
 pub use ballast_systems as systems;
 
-pub use engine::{BatchOutcome, Engine, ExplainError, TickError};
+pub use engine::{BatchOutcome, Engine, ExplainError, HistoryError, PastRun, TickError};
 pub use handle::{CommandSender, EngineHandle, EventBatch, HandleClock, HandleConfig, HandleError, Snapshot};
 pub use view::{TaskLookup, View};
 
@@ -62,16 +64,18 @@ pub mod prelude {
     pub use ballast_components::clock::Timestamp;
     pub use ballast_components::config::{EngineConfig, ExecutorKind, PolicyName};
     pub use ballast_components::family::{ModelFamily, TestType};
+    pub use ballast_components::history::PredictionSource;
     pub use ballast_components::ids::{TaskId, WorkerId};
     pub use ballast_components::message::{
-        Command, CommandError, Event, Explanation, FailureReason, GpuSpec, RegisterError, RemovalReason, RequeueReason,
-        RequirementSpec, SubmitError, TaskCommandError, TaskSpec, UtilizationReport, WorkerCommandError, WorkerSpec,
+        Command, CommandError, Event, Explanation, Factor, FactorKind, FailureReason, GpuSpec, PlacementExplanation,
+        RegisterError, RemovalReason, RequeueReason, RequirementSpec, SubmitError, TaskCommandError, TaskSpec,
+        UtilizationReport, WorkerCommandError, WorkerSpec,
     };
     pub use ballast_components::requirements::GpuDemand;
-    pub use ballast_components::task::TaskState;
+    pub use ballast_components::task::{PlacementMethod, TaskState};
     pub use ballast_components::worker::{HealthState, ThermalState};
 
-    pub use crate::engine::{BatchOutcome, Engine, ExplainError, TickError};
+    pub use crate::engine::{BatchOutcome, Engine, ExplainError, HistoryError, PastRun, TickError};
     pub use crate::handle::{EngineHandle, EventBatch, HandleClock, HandleConfig};
     pub use crate::view::{TaskLookup, View};
 }

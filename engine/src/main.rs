@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use ballast::components::config::{EngineConfig, ExecutorKind, PolicyName};
+use ballast::components::config::{CompositeWeights, EngineConfig, ExecutorKind, PolicyName};
 use ballast::sim::{self, Progress, Scenario, SimConfig};
 
 #[cfg(not(feature = "system-allocator"))]
@@ -33,6 +33,58 @@ enum Commands {
     Policies,
     /// List the simulation scenarios.
     Scenarios,
+    /// Benchmarks: placement quality of every policy.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Every policy on the same seeded scenarios: a table of quality metrics, lower is better.
+    Quality(QualityArgs),
+}
+
+#[derive(clap::Args)]
+struct QualityArgs {
+    /// Write the rows as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Only these policies (comma-separated names; `composite-greedy` is composite without batches).
+    #[arg(long, value_delimiter = ',')]
+    policies: Vec<String>,
+    /// First seed; metrics are means over `--seeds` consecutive seeds.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many seeds (ten: the families scenario's mean slowdown varies by ±20% from one seed to
+    /// the next, too much for fewer).
+    #[arg(long, default_value_t = 10)]
+    seeds: u64,
+    /// Simulations run at once.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Small runs (seconds, not minutes): to check the harness, not to judge policies.
+    #[arg(long)]
+    smoke: bool,
+    /// Only these scenario columns (comma-separated: etc-braun, mixed-speed-50, mixed-speed-90,
+    /// families, priorities).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Composite weights in thousandths, `load,waste,warm` (default: the engine's).
+    #[arg(long, value_parser = parse_weights)]
+    weights: Option<CompositeWeights>,
+}
+
+fn parse_weights(text: &str) -> Result<CompositeWeights, String> {
+    let parts: Vec<u32> = text
+        .split(',')
+        .map(|part| part.trim().parse::<u32>().map_err(|error| error.to_string()))
+        .collect::<Result<_, _>>()?;
+    match parts[..] {
+        [load_permille, waste_permille, warm_permille] => {
+            Ok(CompositeWeights { load_permille, waste_permille, warm_permille })
+        }
+        _ => Err("expected three numbers: load,waste,warm (thousandths)".to_owned()),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -45,12 +97,12 @@ enum ExecutorArg {
 
 #[derive(clap::Args)]
 struct SimArgs {
-    /// Workers in the pool.
-    #[arg(long, default_value_t = 10_000)]
-    workers: u32,
-    /// Tasks to submit.
-    #[arg(long, default_value_t = 1_000_000)]
-    tasks: u64,
+    /// Workers in the pool (default: the scenario's size, 10,000 for `default`).
+    #[arg(long)]
+    workers: Option<u32>,
+    /// Tasks to submit (default: the scenario's size, 1,000,000 for `default`).
+    #[arg(long)]
+    tasks: Option<u64>,
     /// Seed of every random draw.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -58,7 +110,7 @@ struct SimArgs {
     #[arg(long, default_value = "default")]
     scenario: String,
     /// Placement policy (see `ballast policies`).
-    #[arg(long, default_value = "resource-aware")]
+    #[arg(long, default_value = "composite")]
     policy: String,
     /// Write the report as JSON to this file.
     #[arg(long)]
@@ -72,6 +124,9 @@ struct SimArgs {
     /// Run the engine's full consistency check after every tick (slow; for small runs).
     #[arg(long)]
     check_invariants: bool,
+    /// Place one task at a time in queue order, never a batch at once.
+    #[arg(long)]
+    no_batch: bool,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -82,13 +137,14 @@ fn main() -> Result<()> {
         Commands::Sim(args) => run_sim(args),
         Commands::Policies => {
             for policy in PolicyName::ALL {
-                println!("{:<16} {}", policy.name(), policy.description());
+                println!("{:<22} {}", policy.name(), policy.description());
             }
             Ok(())
         }
+        Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
         Commands::Scenarios => {
-            for scenario in Scenario::ALL {
-                println!("{:<16} {}", scenario.name(), scenario.description());
+            for scenario in Scenario::all() {
+                println!("{:<22} {}", scenario.name(), scenario.description());
             }
             Ok(())
         }
@@ -106,12 +162,13 @@ fn run_sim(args: SimArgs) -> Result<()> {
         ExecutorArg::Single => ExecutorKind::SingleThreaded,
         ExecutorArg::Multi => ExecutorKind::MultiThreaded,
     };
+    let (workers, tasks) = scenario.default_size();
     let config = SimConfig {
-        workers: args.workers,
-        tasks: args.tasks,
+        workers: args.workers.unwrap_or(workers),
+        tasks: args.tasks.unwrap_or(tasks),
         seed: args.seed,
         scenario,
-        engine: EngineConfig { policy, executor, ..EngineConfig::default() },
+        engine: EngineConfig { policy, executor, batch_assignment: !args.no_batch, ..EngineConfig::default() },
         tick_interval_ms: args.tick_ms,
         check_engine_every_tick: args.check_invariants,
         ..SimConfig::default()
@@ -146,6 +203,39 @@ fn run_sim(args: SimArgs) -> Result<()> {
             report.tasks_duplicated,
             report.invariant_violations
         );
+    }
+    Ok(())
+}
+
+fn run_quality(args: QualityArgs) -> Result<()> {
+    use ballast::quality::{self, Contender, Sizes};
+    let contenders: Vec<Contender> = if args.policies.is_empty() {
+        Contender::all()
+    } else {
+        args.policies
+            .iter()
+            .map(|name| match name.as_str() {
+                "composite-greedy" => Ok(Contender { policy: PolicyName::Composite, batch: false }),
+                name => PolicyName::parse(name)
+                    .map(|policy| Contender { policy, batch: true })
+                    .with_context(|| format!("unknown policy `{name}`; `ballast policies` lists them")),
+            })
+            .collect::<Result<_>>()?
+    };
+    let plan = quality::Plan {
+        contenders,
+        scenarios: args.scenarios,
+        weights: args.weights.unwrap_or_default(),
+        seed: args.seed,
+        seeds: args.seeds,
+        sizes: if args.smoke { Sizes::SMOKE } else { Sizes::FULL },
+        threads: args.threads,
+    };
+    let report = quality::run(&plan).context("a simulation could not start")?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

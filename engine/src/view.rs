@@ -6,11 +6,12 @@ use ballast_components::class::Classes;
 use ballast_components::clock::{Clock, Timestamp};
 use ballast_components::directory::Directory;
 use ballast_components::family::ModelFamily;
+use ballast_components::history::History;
 use ballast_components::ids::{ClassId, TaskId, WorkerId};
 use ballast_components::metrics::{Counters, Metrics};
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
-use ballast_components::worker::{Capabilities, Health, History, Load, Thermal, Utilization, Worker, WorkerTasks};
+use ballast_components::worker::{Capabilities, Health, Load, Thermal, Utilization, Worker, WorkerTasks};
 
 /// A worker as the view shows it.
 #[derive(Clone, Copy, Debug)]

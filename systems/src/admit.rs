@@ -14,6 +14,7 @@ use bevy_ecs::system::SystemState;
 use ballast_components::class::ClassError;
 use ballast_components::clock::{Clock, Timestamp};
 use ballast_components::config::EngineConfig;
+use ballast_components::history::History;
 use ballast_components::ids::{TaskId, WorkerId, WorkerSlot};
 use ballast_components::message::{
     Command, CommandError, CommandKind, Event, Inbox, RegisterError, SubmitError, TaskCommandError, TaskSpec,
@@ -23,7 +24,7 @@ use ballast_components::requirements::{Demand, GPU_MILLI_WHOLE, GpuDemand, Requi
 use ballast_components::symbols::{Symbol, SymbolError, Symbols};
 use ballast_components::task::{Lifecycle, PRIORITY_LEVELS, Task, TaskProfile, TaskState};
 use ballast_components::worker::{
-    Capabilities, GPU_DEVICES_MAX, GpuDevice, Health, History, Load, Thermal, Utilization, Worker, WorkerTasks,
+    Capabilities, GPU_DEVICES_MAX, GpuDevice, Health, Load, Thermal, Utilization, Worker, WorkerTasks,
 };
 
 use crate::pool::Pool;
@@ -267,7 +268,8 @@ fn register_worker(world: &mut World, state: &mut SystemState<Pool>, spec: Worke
         pool.outbox.events.push(Event::WorkerRegistered { worker: spec.id });
         slot
     };
-    world.entity_mut(entity).insert(worker_bundle(spec.id, slot, capabilities, now));
+    let prefetch = world.resource::<EngineConfig>().prefetch_max;
+    world.entity_mut(entity).insert(worker_bundle(spec.id, slot, capabilities, prefetch, now));
     Ok(())
 }
 
@@ -275,12 +277,13 @@ fn worker_bundle(
     id: WorkerId,
     slot: WorkerSlot,
     capabilities: Capabilities,
+    prefetch: u32,
     now: Timestamp,
 ) -> (Worker, Capabilities, Load, Health, Thermal, Utilization, WorkerTasks, History) {
     (
         Worker { id, slot, registered_at: now },
         capabilities,
-        Load::default(),
+        Load { prefetch, ..Load::default() },
         Health { state_since: now, last_heartbeat_at: now, ..Health::default() },
         Thermal { since: now, ..Thermal::default() },
         Utilization { reported_at: now, ..Utilization::default() },

@@ -18,4 +18,5 @@ pub mod index;
 pub mod matching;
 pub mod policy;
 pub mod pool;
+pub mod predict;
 pub mod report;

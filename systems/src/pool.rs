@@ -15,10 +15,12 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::query::QueryData;
 use bevy_ecs::system::SystemParam;
 
+use ballast_components::adaptive::AdaptiveState;
 use ballast_components::class::Classes;
-use ballast_components::clock::{Clock, Timestamp};
+use ballast_components::clock::{Clock, Randomness, Timestamp};
 use ballast_components::config::EngineConfig;
 use ballast_components::directory::Directory;
+use ballast_components::history::{History, WarmModels};
 use ballast_components::ids::{WorkerId, WorkerSlot};
 use ballast_components::index::CapabilityIndex;
 use ballast_components::message::{Event, FailureReason, Outbox, RemovalReason, RequeueReason};
@@ -26,7 +28,7 @@ use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::{ConcurrencyKeys, Queued};
 use ballast_components::shape::Shapes;
 use ballast_components::symbols::{Symbol, Symbols};
-use ballast_components::task::{Assignment, Lifecycle, Task, TaskProfile, TaskState};
+use ballast_components::task::{Assignment, Lifecycle, PlacementMethod, PlacementNote, Task, TaskProfile, TaskState};
 use ballast_components::work::{Outcome, Outcomes, TaskWork, Timeouts, WorkerWork};
 use ballast_components::worker::{
     Capabilities, DeviceMask, Health, HealthState, Load, Thermal, ThermalState, Utilization, Worker, WorkerTasks,
@@ -52,6 +54,8 @@ pub struct WorkerData {
     pub utilization: &'static mut Utilization,
     /// Placed tasks.
     pub tasks: &'static mut WorkerTasks,
+    /// Performance history (read here, written by the complete stage).
+    pub history: &'static History,
 }
 
 /// Everything a task entity carries.
@@ -64,6 +68,19 @@ pub struct TaskData {
     pub profile: &'static mut TaskProfile,
     /// The lifecycle.
     pub lifecycle: &'static mut Lifecycle,
+}
+
+/// The outcome of a task's attempt on `worker`, for history (`duration_ns` when it completed).
+fn outcome_of(data: &TaskDataReadOnlyItem, worker: Entity, duration_ns: Option<u64>, now: Timestamp) -> Outcome {
+    Outcome {
+        worker,
+        family: data.profile.family,
+        model: data.task.model,
+        test_type: data.task.test_type,
+        duration_ns,
+        response_ns: now.since(data.task.submitted_at),
+        predicted_ns: data.lifecycle.predicted_ns,
+    }
 }
 
 /// The scheduler's shared state.
@@ -97,12 +114,47 @@ pub struct Pool<'w, 's> {
     pub outcomes: ResMut<'w, Outcomes>,
     /// Attempt deadlines.
     pub timeouts: ResMut<'w, Timeouts>,
+    /// Where each model ran last.
+    pub warm: ResMut<'w, WarmModels>,
+    /// The engine's seeded randomness.
+    pub randomness: ResMut<'w, Randomness>,
+    /// The adaptive policy's bandit (written by the complete stage).
+    pub adaptive: Res<'w, AdaptiveState>,
     /// Workers.
     pub workers: Query<'w, 's, WorkerData>,
     /// Tasks.
     pub tasks: Query<'w, 's, TaskData>,
     /// Deferred despawns.
     pub commands: Commands<'w, 's>,
+    /// Scratch for [`ready_ns`].
+    pub lanes: Local<'s, Vec<u64>>,
+}
+
+/// Nanoseconds until a worker with `slots` slots and the tasks `placed` can start one more: its running
+/// tasks' predicted remaining time and its queued tasks' predicted run times, laid on its slots in order
+/// (list scheduling). 0 while it has a free slot.
+pub fn ready_ns(now: Timestamp, slots: u32, placed: &[Entity], tasks: &Query<TaskData>, lanes: &mut Vec<u64>) -> u64 {
+    let slots = slots.max(1) as usize;
+    if placed.len() < slots {
+        return 0;
+    }
+    lanes.clear();
+    lanes.resize(slots, 0);
+    let lifecycles = || placed.iter().filter_map(|&task| tasks.get(task).ok()).map(|data| *data.lifecycle);
+    for lifecycle in lifecycles().filter(|lifecycle| lifecycle.state == TaskState::Running) {
+        // A task past its prediction is not about to end: expect at least half a prediction more (for a
+        // memoryless run time the whole prediction would be right; half hedges).
+        let elapsed = now.since(lifecycle.state_since);
+        let remaining = lifecycle.predicted_ns.saturating_sub(elapsed).max(lifecycle.predicted_ns / 2);
+        let lane = lanes.iter_mut().min().expect("at least one slot");
+        *lane = (*lane).max(remaining);
+    }
+    lanes.sort_unstable();
+    for lifecycle in lifecycles().filter(|lifecycle| lifecycle.state != TaskState::Running) {
+        let lane = lanes.iter_mut().min().expect("at least one slot");
+        *lane += lifecycle.predicted_ns;
+    }
+    lanes.iter().copied().min().unwrap_or(0)
 }
 
 impl Pool<'_, '_> {
@@ -133,26 +185,52 @@ impl Pool<'_, '_> {
     }
 
     /// Places a pending task on the worker in `slot`, reserving `devices`. The caller checked the fit.
-    pub fn place(&mut self, task: Entity, slot: WorkerSlot, devices: DeviceMask) {
+    /// `method` is noted for `explain`.
+    pub fn place(&mut self, task: Entity, slot: WorkerSlot, devices: DeviceMask, method: PlacementMethod) {
         let now = self.clock.now;
         let worker_entity = self.directory.worker_in(slot).expect("placing on a live slot");
+        let ready_ns = {
+            let worker = self.workers.get(worker_entity).expect("a live slot holds a worker");
+            ready_ns(now, worker.capabilities.slots, &worker.tasks.tasks, &self.tasks, &mut self.lanes)
+        };
         let mut data = self.tasks.get_mut(task).expect("placing a live task");
         assert_eq!(data.lifecycle.state, TaskState::Pending, "only pending tasks are placed");
-        let demand = self.classes.requirement_set(data.task.requirements).requirements.demand;
+        let requirements = &self.classes.requirement_set(data.task.requirements).requirements;
         let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
         assert!(worker.health.schedulable(), "placing on an unschedulable worker");
-        worker.load.reserve(worker.capabilities, &demand, devices);
+        let share_ppm = crate::policy::dominant_share_after_ppm(worker.capabilities, &worker.load, requirements);
+        worker.load.reserve(worker.capabilities, &requirements.demand, devices);
         worker.tasks.tasks.push(task);
         if matches!(worker.thermal.state, ThermalState::Cold | ThermalState::Cooling) {
             *worker.thermal = Thermal { state: ThermalState::Warming, since: now };
         }
-        let has_free_slot = worker.load.slots_used < worker.capabilities.slots;
+        let has_free_slot = worker.load.has_seat(worker.capabilities);
         let worker_id = worker.worker.id;
+        let allowed = self.classes.requirement_set(data.task.requirements).requirements.hardware_any;
+        let prediction = crate::predict::predict(
+            data.task.model,
+            data.profile.family,
+            data.task.test_type,
+            allowed,
+            worker.history,
+            self.shapes.shape(slot),
+        );
 
+        let placement = PlacementNote {
+            method,
+            source: prediction.source,
+            ready_ns,
+            warm: data.task.model.is_some_and(|model| self.warm.workers(model).contains(&slot)),
+            share_ppm,
+            success_ppm: crate::policy::smoothed_success_ppm(&worker.history.by_family[data.profile.family.index()])
+                as u32,
+        };
         let lifecycle = &mut *data.lifecycle;
+        lifecycle.placement = placement;
         lifecycle.state = TaskState::Assigned;
         lifecycle.attempts = lifecycle.attempts.saturating_add(1);
         lifecycle.assignment = Some(Assignment { slot, devices });
+        lifecycle.predicted_ns = prediction.duration_ns;
         lifecycle.state_since = now;
         lifecycle.queued = false;
         let attempt = lifecycle.attempts;
@@ -275,11 +353,8 @@ impl Pool<'_, '_> {
         let (worker_entity, worker_id) = self.release(task);
         let data = self.tasks.get(task).expect("completing a live task");
         let task_id = data.task.id;
-        self.outcomes.outcomes.push(Outcome {
-            worker: worker_entity,
-            family: data.profile.family,
-            duration_ns: Some(duration_ns),
-        });
+        let outcome = outcome_of(&data, worker_entity, Some(duration_ns), self.clock.now);
+        self.outcomes.outcomes.push(outcome);
         record_ns(&mut self.metrics.run_ns, duration_ns);
         self.finish(task, TaskState::Completed, Event::TaskCompleted { task: task_id, worker: worker_id, duration_ns });
         self.remove_if_drained(worker_entity);
@@ -290,7 +365,8 @@ impl Pool<'_, '_> {
         let (worker_entity, worker_id) = self.release(task);
         let data = self.tasks.get(task).expect("failing a live task");
         let task_id = data.task.id;
-        self.outcomes.outcomes.push(Outcome { worker: worker_entity, family: data.profile.family, duration_ns: None });
+        let outcome = outcome_of(&data, worker_entity, None, self.clock.now);
+        self.outcomes.outcomes.push(outcome);
         self.metrics.counters.attempts_failed += 1;
         let event =
             Event::TaskFailed { task: task_id, worker: Some(worker_id), reason: FailureReason::Reported(reason) };
@@ -304,14 +380,12 @@ impl Pool<'_, '_> {
         let (worker_entity, worker_id) = self.release(task);
         self.metrics.counters.attempts_failed += 1;
         let now = self.clock.now;
-        let mut data = self.tasks.get_mut(task).expect("retrying a live task");
         if reason != RequeueReason::WorkerLost {
-            self.outcomes.outcomes.push(Outcome {
-                worker: worker_entity,
-                family: data.profile.family,
-                duration_ns: None,
-            });
+            let data = self.tasks.get(task).expect("retrying a live task");
+            let outcome = outcome_of(&data, worker_entity, None, now);
+            self.outcomes.outcomes.push(outcome);
         }
+        let mut data = self.tasks.get_mut(task).expect("retrying a live task");
         let task_id = data.task.id;
         let attempts = data.lifecycle.attempts;
         if attempts >= data.task.attempts_max {
@@ -481,6 +555,7 @@ impl Pool<'_, '_> {
         self.index.remove(slot, worker.capabilities);
         self.leave_requirement_sets(slot);
         self.shapes.leave(slot);
+        self.warm.forget_worker(slot);
         self.directory.workers.remove(&worker_id);
         self.directory.free_slot(slot);
         self.commands.entity(worker_entity).despawn();

@@ -8,6 +8,7 @@
 //! start t0 w0 | complete t0 w0 | fail t0 w0 [retry] | cancel t0
 //! heartbeat w0 | drain w0 | remove w0
 //! explain t0                               # the explanation's one-line form
+//! policy composite                         # first line only: the policy (default resource-aware)
 //! ```
 //! Task options: `hw=a|b browsers=a|b mem= cpu= gpu=N gpu_milli= gpu_mem= gpu_models=a|b prio= model=
 //! key= timeout= attempts= tags=a|b type=`. Worker options: `slots= cpu= mem= gpus=NxMiB[:model]
@@ -16,9 +17,16 @@
 use ballast::prelude::*;
 use ballast_components::capability::Browser;
 
-/// Runs `input` and returns the rendered events and explanations, one per line.
+/// Runs `input` and returns the rendered events and explanations, one per line. The engine uses the
+/// `resource-aware` policy unless the first line says `policy NAME`: most fixtures test mechanics, and
+/// least-loaded placement makes their expected output easy to read.
 pub fn run(input: &str) -> String {
-    run_with(EngineConfig::default(), input)
+    let first = input.lines().next().unwrap_or_default().trim();
+    let policy = match first.strip_prefix("policy ") {
+        Some(name) => PolicyName::parse(name.trim()).unwrap_or_else(|| panic!("unknown policy {name}")),
+        None => PolicyName::ResourceAware,
+    };
+    run_with(EngineConfig { policy, ..EngineConfig::default() }, input)
 }
 
 /// Runs `input` on an engine with `config`.
@@ -33,6 +41,7 @@ pub fn run_with(config: EngineConfig, input: &str) -> String {
         let words: Vec<&str> = line.split_whitespace().collect();
         let fail = |what: &str| -> ! { panic!("fixture line {}: {what}: `{line}`", number + 1) };
         let command = match words[0] {
+            "policy" if number == 0 => continue,
             "worker" => Command::RegisterWorker(worker(&words)),
             "task" => Command::SubmitTask(task(&words)),
             "heartbeat" => Command::Heartbeat { worker: worker_id(words[1]), utilization: None },

@@ -67,3 +67,34 @@ fn failures_are_retried_a_bounded_number_of_times() {
     assert_clean(&report, 3);
     assert!(report.placements <= report.tasks * 2, "{}", report.summary());
 }
+
+#[test]
+fn every_scenario_under_every_placement_method() {
+    // Small runs of each scenario, under the default policy (batch and indexed search), its greedy form,
+    // the bandit, and one rotating and one sampling policy: the engine stays consistent after every tick.
+    let policies = [
+        (PolicyName::Composite, true),
+        (PolicyName::Composite, false),
+        (PolicyName::Adaptive, true),
+        (PolicyName::RoundRobin, true),
+        (PolicyName::PowerOfTwo, true),
+    ];
+    for scenario in Scenario::all() {
+        for (policy, batch_assignment) in policies {
+            let seed = 5;
+            let config = SimConfig {
+                workers: if matches!(scenario, Scenario::EtcBraun(_)) { 16 } else { 40 },
+                tasks: 300,
+                seed,
+                scenario,
+                check_engine_every_tick: true,
+                tick_interval_ms: 200,
+                engine: EngineConfig { policy, batch_assignment, ..EngineConfig::default() },
+                ..SimConfig::default()
+            };
+            let report = sim::run(&config, &mut |_| {}).unwrap();
+            assert_clean(&report, seed);
+            assert!(report.tasks_completed > 0, "{scenario} {policy}: {}", report.summary());
+        }
+    }
+}

@@ -7,6 +7,8 @@ mod fuzz;
 mod handle;
 mod invariants;
 mod pipeline;
+mod policies;
+mod quality;
 mod schedule;
 mod systems;
 mod tidy;

@@ -95,9 +95,9 @@ fn waiting_raises_a_low_priority_task_so_it_is_not_starved() {
                  heartbeat w0
                  tick 30000";
     // One level per second of waiting: t1 waited 30 s, worth 30 levels; t2 is fresh at level 9.
-    let aging = EngineConfig { priority_aging_ms: 1_000, ..EngineConfig::default() };
+    let aging = EngineConfig { priority_aging_ms: 1_000, policy: PolicyName::ResourceAware, ..EngineConfig::default() };
     assert_eq!(run_with(aging, input), "t0 -> w0\nt0 completed on w0\nt1 -> w0");
-    let no_aging = EngineConfig { priority_aging_ms: 0, ..EngineConfig::default() };
+    let no_aging = EngineConfig { priority_aging_ms: 0, policy: PolicyName::ResourceAware, ..EngineConfig::default() };
     assert_eq!(run_with(no_aging, input), "t0 -> w0\nt0 completed on w0\nt2 -> w0");
 }
 

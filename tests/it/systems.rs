@@ -6,11 +6,14 @@ use bevy_ecs::system::RunSystemOnce;
 
 use ballast_components::clock::Timestamp;
 use ballast_components::family::{ModelFamily, TestType};
+use ballast_components::history::History;
 use ballast_components::ids::{RequirementsId, TaskId};
+use ballast_components::ids::{WorkerId, WorkerSlot};
+use ballast_components::shape::Shapes;
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Task, TaskProfile};
 use ballast_components::work::{Outcome, Outcomes, TaskWork};
-use ballast_components::worker::{HealthState, History, Thermal, ThermalState};
+use ballast_components::worker::{HealthState, Thermal, ThermalState, Worker};
 use ballast_systems::analysis::{analyze_admitted_tasks, prior_duration_ns};
 use ballast_systems::complete::record_outcomes;
 use ballast_systems::health::{ThermalTimings, health_after_silence, next_thermal};
@@ -53,24 +56,50 @@ fn analysis_profiles_only_the_admitted_tasks() {
 #[test]
 fn outcomes_update_the_history_of_live_workers_only() {
     let mut world = World::new();
-    let worker = world.spawn(History::default()).id();
-    let gone = world.spawn(History::default()).id();
+    let mut shapes = Shapes::default();
+    let (shape, _) = shapes.intern(&Default::default());
+    shapes.join(WorkerSlot(0), shape);
+    world.insert_resource(shapes);
+    world.insert_resource(ballast_components::adaptive::AdaptiveState::default());
+    world.insert_resource(ballast_components::history::WarmModels::default());
+    world.insert_resource(ballast_components::config::EngineConfig::default());
+    let mut symbols = Symbols::new(512, 10);
+    let model = symbols.intern("google/vit-base-patch16-224").unwrap();
+    let identity = Worker { id: WorkerId(1), slot: WorkerSlot(0), registered_at: Timestamp::ZERO };
+    let worker = world.spawn((identity, History::default())).id();
+    let gone = world.spawn((identity, History::default())).id();
     world.despawn(gone);
+    let outcome = |worker, test_type, duration_ns| Outcome {
+        worker,
+        family: ModelFamily::Vision,
+        model: Some(model),
+        test_type,
+        duration_ns,
+        response_ns: 0,
+        predicted_ns: 0,
+    };
     world.insert_resource(Outcomes {
         outcomes: vec![
-            Outcome { worker, family: ModelFamily::Vision, duration_ns: Some(8_000) },
-            Outcome { worker, family: ModelFamily::Vision, duration_ns: Some(16_000) },
-            Outcome { worker, family: ModelFamily::Vision, duration_ns: None },
-            Outcome { worker: gone, family: ModelFamily::Vision, duration_ns: Some(1) },
+            outcome(worker, TestType::Inference, Some(8_000)),
+            // A training run of 80,000 ns is 16,000 ns of inference (training is 5x).
+            outcome(worker, TestType::Training, Some(80_000)),
+            outcome(worker, TestType::Inference, None),
+            outcome(gone, TestType::Inference, Some(1)),
         ],
     });
 
     world.run_system_once(record_outcomes).unwrap();
 
-    let stats = world.get::<History>(worker).unwrap().by_family[ModelFamily::Vision.index()];
+    let history = world.get::<History>(worker).unwrap();
+    let stats = history.by_family[ModelFamily::Vision.index()];
     assert_eq!((stats.completed, stats.failed), (2, 1));
     assert_eq!(stats.duration_ewma_ns, 9_000, "8,000 then an eighth of the way to 16,000");
     assert_eq!(stats.success_ppm(), Some(666_666));
+    assert_eq!(history.model(model), Some(&stats), "one model: the same figures");
+    let shape_stats = world.resource::<Shapes>().shapes[shape.index()].history[ModelFamily::Vision.index()];
+    assert_eq!(shape_stats, stats);
+    let warm = world.resource::<ballast_components::history::WarmModels>();
+    assert_eq!(warm.workers(model), &[WorkerSlot(0)], "the model is warm where it completed");
     assert!(world.resource::<Outcomes>().outcomes.is_empty());
 }
 

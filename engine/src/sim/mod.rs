@@ -1,9 +1,10 @@
 //! The discrete-event simulator: simulated time, one `u64` seed, a fixed-algorithm PRNG (PCG-64 MCG).
 //!
 //! The simulator plays the coordinator and the workers. It owns simulated workers that run what the
-//! engine assigns, with a ground-truth duration model and failures ([`workload`]), submits the
-//! scenario's tasks in test-suite batches, heartbeats, cancels a few tasks, and ticks the engine every
-//! `tick_interval_ms` of simulated time. The engine sees only what a coordinator would send.
+//! engine assigns (up to their slots at once, the rest in their run queue, in order), with a
+//! ground-truth duration model and failures ([`workload`]); it submits the scenario's tasks as they
+//! arrive, heartbeats, cancels a few tasks, and ticks the engine every `tick_interval_ms` of simulated
+//! time. The engine sees only what a coordinator would send.
 //!
 //! # Invariant checker
 //! After every tick the simulator checks the tick's events against its own record of every task and
@@ -22,7 +23,7 @@ pub mod report;
 pub mod workload;
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
@@ -34,15 +35,16 @@ use xxhash_rust::xxh3::Xxh3;
 use ballast_components::capability::{BrowserSet, HardwareSet};
 use ballast_components::clock::Timestamp;
 use ballast_components::config::{ConfigError, EngineConfig};
-use ballast_components::family::ModelFamily;
+use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{Command, CommandKind, Event, RequirementSpec, UtilizationReport, WorkerSpec};
 use ballast_components::requirements::GpuDemand;
+use ballast_components::task::PRIORITY_LEVELS;
 
-use crate::engine::Engine;
-pub use report::{Distribution, SimReport};
+use crate::engine::{Engine, HistoryError, PastRun};
+pub use report::{Distribution, PriorityWait, SimReport};
 pub use workload::Scenario;
-use workload::{FailureRates, SimTaskSpec, SimWorker};
+use workload::{Arrivals, FailureRates, Pool, SimTaskSpec, SimWorker, TaskMaker};
 
 /// How to run a simulation.
 #[derive(Clone, Debug)]
@@ -55,16 +57,12 @@ pub struct SimConfig {
     pub seed: u64,
     /// The pool and workload.
     pub scenario: Scenario,
-    /// The engine's config (policy and executor included).
+    /// The engine's config (policy and executor included; the scenario sets the run-queue depth).
     pub engine: EngineConfig,
     /// Simulated time between engine ticks, in milliseconds.
     pub tick_interval_ms: u64,
     /// Simulated time between heartbeats of each worker, in milliseconds.
     pub heartbeat_interval_ms: u64,
-    /// Offered load as a share of the pool's estimated capacity, in percent.
-    pub load_percent: u32,
-    /// Tasks cancelled by the coordinator, per million.
-    pub cancels_per_million: u32,
     /// Run the engine's own O(n) consistency check after every tick (for tests).
     pub check_engine_every_tick: bool,
     /// Stop if nothing ends for this long of simulated time, in seconds (the remaining tasks count as lost).
@@ -82,11 +80,17 @@ impl Default for SimConfig {
             // 50 ms: placement latency well under the shortest task (a few hundred ms on a GPU).
             tick_interval_ms: 50,
             heartbeat_interval_ms: 10_000,
-            load_percent: 85,
-            cancels_per_million: 2_000,
             check_engine_every_tick: false,
             stall_seconds_max: 24 * 3_600,
         }
+    }
+}
+
+impl SimConfig {
+    /// A config for `scenario` at its default size.
+    pub fn for_scenario(scenario: Scenario) -> SimConfig {
+        let (workers, tasks) = scenario.default_size();
+        SimConfig { workers, tasks, scenario, ..SimConfig::default() }
     }
 }
 
@@ -107,6 +111,9 @@ pub enum SimError {
         /// The allowed range.
         range: &'static str,
     },
+    /// The scenario's history could not be given to the engine.
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 /// Progress of a running simulation.
@@ -138,11 +145,24 @@ impl TaskFate {
     }
 }
 
+/// Where the current attempt of a placed task is on its worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Run {
+    /// In the worker's run queue.
+    Queued,
+    /// In one of its slots.
+    Running,
+    /// Its end was reported (or it was stopped): it no longer holds a slot.
+    Done,
+}
+
 /// Ground truth and bookkeeping of one task.
 #[derive(Clone, Copy, Debug)]
 struct TaskTruth {
     fate: TaskFate,
+    run: Run,
     attempts: u8,
+    priority: u8,
     family: ModelFamily,
     allowed: HardwareSet,
     worker: u32,
@@ -150,19 +170,33 @@ struct TaskTruth {
     cpu_milli: u32,
     gpu_milli: u32,
     work_seconds: f32,
+    /// The simulator's number for the task's model (for cold starts), `u32::MAX` without one.
+    model: u32,
     arrival_ns: u64,
     placed_ns: u64,
+    started_ns: u64,
     first_placed_ns: u64,
     min_duration_ns: u64,
+    /// The coordinator asked the engine to cancel it: a running attempt is stopped, never reported.
+    cancel_sent: bool,
 }
 
-/// What a simulated worker has running, as the simulator sees it.
+/// What a simulated worker has reserved by the engine, as the simulator sees it.
 #[derive(Clone, Copy, Debug, Default)]
 struct WorkerUse {
-    slots: u32,
+    seats: u32,
     cpu_milli: u64,
     memory_mib: u64,
     gpu_milli: u64,
+}
+
+/// What a simulated worker is running and has queued, and which models it has loaded.
+#[derive(Clone, Debug, Default)]
+struct Lanes {
+    running: u32,
+    queue: VecDeque<u32>,
+    /// Loaded models, most recently used last (model ids interned by the simulator).
+    models: Vec<u32>,
 }
 
 /// How an attempt will end.
@@ -217,19 +251,24 @@ struct Simulation<'a> {
     config: &'a SimConfig,
     engine: Engine,
     rng: Pcg64Mcg,
-    workers: Vec<SimWorker>,
+    pool: Pool,
+    maker: TaskMaker,
     uses: Vec<WorkerUse>,
+    lanes: Vec<Lanes>,
     tasks: Vec<TaskTruth>,
+    /// Run time of ETC tasks per worker, when the scenario gives them directly.
+    seconds_on: Vec<Option<Box<[f32]>>>,
     happenings: BinaryHeap<Reverse<(u64, u64, Happening)>>,
     sequence: u64,
-    failures: FailureRates,
     best_speeds: FxHashMap<SpeedKey, f64>,
-    batch_gap_mean_ns: f64,
+    model_numbers: FxHashMap<String, u32>,
+    arrival_gap_mean_ns: f64,
     next_task: u64,
     tasks_ended: u64,
     last_end_ns: u64,
     busy_slot_ns: u128,
     wait_ns: Histogram<u64>,
+    wait_by_priority_ns: Vec<Histogram<u64>>,
     response_ns: Histogram<u64>,
     slowdown_milli: Histogram<u64>,
     trace: Xxh3,
@@ -254,36 +293,45 @@ impl<'a> Simulation<'a> {
         range("workers", u64::from(config.workers), 1, u64::from(config.engine.workers_max), "1..=workers_max")?;
         range("tasks", config.tasks, 0, u64::from(u32::MAX), "0..=4294967295")?;
         range("tick_interval_ms", config.tick_interval_ms, 1, 60_000, "1..=60000")?;
+        let heartbeat_max = config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1);
         range(
             "heartbeat_interval_ms",
             config.heartbeat_interval_ms,
             1,
-            config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1),
+            heartbeat_max,
             "1..heartbeat_suspect_after_ms",
         )?;
-        range("load_percent", u64::from(config.load_percent), 1, 10_000, "1..=10000")?;
-        range("cancels_per_million", u64::from(config.cancels_per_million), 0, 1_000_000, "0..=1000000")?;
-        let engine = Engine::new(config.engine.clone())?;
+        if let Scenario::EtcBraun(_) = config.scenario {
+            range("tasks (ETC)", config.tasks, 1, 65_536, "1..=65536")?;
+            range("workers (ETC)", u64::from(config.workers), 1, 4_096, "1..=4096")?;
+        }
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let workers = workload::generate_workers(config.scenario, config.workers, &mut rng);
-        let batch_gap_mean_ns = batch_gap_mean_ns(config, &workers);
+        let pool = workload::pool(config.scenario, config.workers, &mut rng);
+        let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
+        let engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
+        let engine = Engine::new(engine_config)?;
+        let arrival_gap_mean_ns = arrival_gap_mean_ns(config, &pool, &maker);
         Ok(Simulation {
             config,
             engine,
             rng,
-            uses: vec![WorkerUse::default(); workers.len()],
-            workers,
+            uses: vec![WorkerUse::default(); pool.workers.len()],
+            lanes: vec![Lanes::default(); pool.workers.len()],
+            pool,
+            maker,
             tasks: Vec::with_capacity(config.tasks as usize),
+            seconds_on: Vec::new(),
             happenings: BinaryHeap::new(),
             sequence: 0,
-            failures: workload::failure_rates(config.scenario),
             best_speeds: FxHashMap::default(),
-            batch_gap_mean_ns,
+            model_numbers: FxHashMap::default(),
+            arrival_gap_mean_ns,
             next_task: 0,
             tasks_ended: 0,
             last_end_ns: 0,
             busy_slot_ns: 0,
             wait_ns: histogram(),
+            wait_by_priority_ns: (0..PRIORITY_LEVELS).map(|_| histogram()).collect(),
             response_ns: histogram(),
             slowdown_milli: histogram(),
             trace: Xxh3::new(),
@@ -316,10 +364,13 @@ impl<'a> Simulation<'a> {
     fn run(mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
         let started = Instant::now();
         let config = self.config;
-        for index in 0..self.workers.len() {
-            let spec = self.workers[index].spec.clone();
+        for index in 0..self.pool.workers.len() {
+            let spec = self.pool.workers[index].spec.clone();
             self.push(Command::RegisterWorker(spec));
         }
+        self.engine.tick(Timestamp::ZERO).expect("time starts at zero");
+        self.absorb_events(0);
+        self.import_expected_times()?;
         if config.tasks > 0 {
             self.at(0, Happening::Arrival);
         }
@@ -368,12 +419,40 @@ impl<'a> Simulation<'a> {
         Ok(self.report(started.elapsed().as_secs_f64()))
     }
 
+    /// Gives the engine the expected times of an ETC scenario, as history of each task's model on each
+    /// machine: the scheduler of Braun et al.'s study is given the matrix.
+    fn import_expected_times(&mut self) -> Result<(), SimError> {
+        let mut runs = Vec::new();
+        for (task, row) in self.maker.etc().iter().enumerate() {
+            let model = workload::etc_model(TaskId(task as u64));
+            for (worker, &seconds) in row.iter().enumerate() {
+                runs.push(PastRun {
+                    worker: WorkerId(worker as u64),
+                    model: Some(model.clone()),
+                    family: ModelFamily::Unknown,
+                    test_type: TestType::Inference,
+                    duration_ns: (f64::from(seconds) * 1e9) as u64,
+                    completed: true,
+                });
+            }
+        }
+        if !runs.is_empty() {
+            self.engine.import_history(runs)?;
+        }
+        Ok(())
+    }
+
     fn happen(&mut self, time_ns: u64, happening: Happening) {
         match happening {
             Happening::Arrival => self.arrive(time_ns),
             Happening::Finish { task, attempt, end } => {
                 let truth = self.tasks[task as usize];
-                if truth.fate != TaskFate::Placed || truth.attempts != attempt {
+                if truth.fate != TaskFate::Placed || truth.attempts != attempt || truth.run != Run::Running {
+                    return;
+                }
+                // The slot frees now, whether or not the end is reported.
+                self.stop(time_ns, task);
+                if truth.cancel_sent {
                     return;
                 }
                 let task_id = TaskId(u64::from(task));
@@ -385,7 +464,7 @@ impl<'a> Simulation<'a> {
                         self.response_ns.saturating_record(response_ns.max(1));
                         let slowdown = response_ns as f64 / truth.min_duration_ns.max(1) as f64;
                         self.slowdown_milli.saturating_record((slowdown * 1000.0) as u64);
-                        Command::TaskCompleted { task: task_id, worker, duration_ns: time_ns - truth.placed_ns }
+                        Command::TaskCompleted { task: task_id, worker, duration_ns: time_ns - truth.started_ns }
                     }
                     AttemptEnd::FailRetryable => Command::TaskFailed {
                         task: task_id,
@@ -404,12 +483,13 @@ impl<'a> Simulation<'a> {
             }
             Happening::Cancel { task } => {
                 if !self.tasks[task as usize].fate.ended() {
+                    self.tasks[task as usize].cancel_sent = true;
                     self.push(Command::CancelTask { task: TaskId(u64::from(task)) });
                 }
             }
             Happening::Heartbeats => {
-                for index in 0..self.workers.len() {
-                    let busy = self.uses[index].slots as f32 / self.workers[index].spec.slots.max(1) as f32;
+                for index in 0..self.pool.workers.len() {
+                    let busy = self.lanes[index].running as f32 / self.pool.workers[index].spec.slots.max(1) as f32;
                     let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0 };
                     self.push(Command::Heartbeat { worker: WorkerId(index as u64), utilization: Some(utilization) });
                 }
@@ -418,19 +498,27 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Submits the next batch and schedules the one after.
+    /// Submits the next arrivals and schedules the ones after.
     fn arrive(&mut self, time_ns: u64) {
         let config = self.config;
-        let (low, high) = workload::batch_len_range(config.scenario);
-        let len = self.rng.random_range(low..=high).min(config.tasks - self.next_task);
+        let len = match self.pool.arrivals {
+            Arrivals::Batches { len: (low, high), .. } => self.rng.random_range(low..=high),
+            Arrivals::Poisson { .. } => 1,
+            Arrivals::AllAtOnce => config.tasks,
+        }
+        .min(config.tasks - self.next_task);
         let mut batch = Vec::with_capacity(len as usize);
         for _ in 0..len {
             let id = TaskId(self.next_task);
             self.next_task += 1;
-            let generated = workload::generate_task(config.scenario, id, &mut self.rng);
+            let generated = self.maker.make(id, &mut self.rng);
             let truth = self.truth_of(&generated, time_ns);
             self.tasks.push(truth);
-            if self.rng.random_range(0..1_000_000) < config.cancels_per_million {
+            if generated.seconds_on.is_some() {
+                self.seconds_on.resize(self.tasks.len(), None);
+                self.seconds_on[id.0 as usize] = generated.seconds_on.clone();
+            }
+            if self.rng.random_range(0..1_000_000) < self.pool.cancels_per_million {
                 let delay_ns = self.rng.random_range(0..120_000_000_000u64);
                 self.at(time_ns + delay_ns, Happening::Cancel { task: id.0 as u32 });
             }
@@ -440,34 +528,57 @@ impl<'a> Simulation<'a> {
             self.push(Command::SubmitBatch(batch));
         }
         if self.next_task < config.tasks {
-            let gap = -self.batch_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
+            let gap = -self.arrival_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
             self.at(time_ns + gap as u64, Happening::Arrival);
         }
     }
 
+    /// The ground-truth run time of a task on a worker, in nanoseconds.
+    fn duration_ns(&self, task: u32, worker: usize) -> u64 {
+        let truth = &self.tasks[task as usize];
+        let seconds = match self.seconds_on.get(task as usize).and_then(Option::as_ref) {
+            Some(row) => f64::from(row[worker]),
+            None => f64::from(truth.work_seconds) / self.pool.workers[worker].speed(truth.family, truth.allowed),
+        };
+        (seconds * 1e9).max(1.0) as u64
+    }
+
     fn truth_of(&mut self, generated: &SimTaskSpec, arrival_ns: u64) -> TaskTruth {
         let requirements = &generated.spec.requirements;
-        let key = SpeedKey {
-            family: generated.family,
-            hardware_any: requirements.hardware_any,
-            browsers_any: requirements.browsers_any,
-            memory_mib: requirements.memory_mib,
-            cpu_milli: requirements.cpu_milli,
-            gpu: requirements.gpu,
+        let min_duration_ns = match &generated.seconds_on {
+            Some(row) => (row.iter().copied().fold(f32::INFINITY, f32::min) as f64 * 1e9) as u64,
+            None => {
+                let key = SpeedKey {
+                    family: generated.family,
+                    hardware_any: requirements.hardware_any,
+                    browsers_any: requirements.browsers_any,
+                    memory_mib: requirements.memory_mib,
+                    cpu_milli: requirements.cpu_milli,
+                    gpu: requirements.gpu,
+                };
+                let workers = &self.pool.workers;
+                let best = *self.best_speeds.entry(key).or_insert_with(|| {
+                    workers
+                        .iter()
+                        .filter(|worker| could_run(&worker.spec, requirements))
+                        .map(|worker| worker.speed(generated.family, requirements.hardware_any))
+                        .fold(0.0, f64::max)
+                });
+                if best > 0.0 { (generated.work_seconds / best * 1e9) as u64 } else { 0 }
+            }
         };
-        let workers = &self.workers;
-        let best = *self.best_speeds.entry(key).or_insert_with(|| {
-            workers
-                .iter()
-                .filter(|worker| could_run(&worker.spec, requirements))
-                .map(|worker| worker.speed(generated.family, requirements.hardware_any))
-                .fold(0.0, f64::max)
-        });
-        let min_duration_ns = if best > 0.0 { (generated.work_seconds / best * 1e9) as u64 } else { 0 };
         let gpu = requirements.gpu;
+        let next_number = self.model_numbers.len() as u32;
+        let model = match &generated.spec.model_id {
+            Some(model) => *self.model_numbers.entry(model.clone()).or_insert(next_number),
+            None => u32::MAX,
+        };
         TaskTruth {
+            model,
             fate: TaskFate::NotArrived,
+            run: Run::Done,
             attempts: 0,
+            priority: generated.spec.priority,
             family: generated.family,
             allowed: requirements.hardware_any,
             worker: u32::MAX,
@@ -477,8 +588,10 @@ impl<'a> Simulation<'a> {
             work_seconds: generated.work_seconds as f32,
             arrival_ns,
             placed_ns: 0,
+            started_ns: 0,
             first_placed_ns: u64::MAX,
             min_duration_ns,
+            cancel_sent: false,
         }
     }
 
@@ -496,7 +609,7 @@ impl<'a> Simulation<'a> {
                         self.violation(format!("{task} accepted twice"));
                     }
                 }
-                Event::TaskAssigned { task, worker, attempt } => self.start_attempt(now_ns, task, worker, attempt),
+                Event::TaskAssigned { task, worker, attempt } => self.assign(now_ns, task, worker, attempt),
                 Event::TaskRequeued { task, .. } if self.release(now_ns, task) => {
                     self.tasks[task.0 as usize].fate = TaskFate::Pending;
                 }
@@ -530,7 +643,8 @@ impl<'a> Simulation<'a> {
         self.events = events;
     }
 
-    fn start_attempt(&mut self, now_ns: u64, task: TaskId, worker: WorkerId, attempt: u8) {
+    /// A task was assigned: reserve it on the worker, start it if a slot is free, queue it otherwise.
+    fn assign(&mut self, now_ns: u64, task: TaskId, worker: WorkerId, attempt: u8) {
         let index = task.0 as usize;
         let truth = self.tasks[index];
         if truth.fate != TaskFate::Pending {
@@ -547,13 +661,14 @@ impl<'a> Simulation<'a> {
         self.trace.update(&worker.0.to_le_bytes());
         self.trace.update(&[attempt]);
         let worker_index = worker.0 as usize;
-        let spec = &self.workers[worker_index].spec;
+        let spec = &self.pool.workers[worker_index].spec;
+        let seats = spec.slots + self.pool.prefetch_max;
         let usage = &mut self.uses[worker_index];
-        usage.slots += 1;
+        usage.seats += 1;
         usage.cpu_milli += u64::from(truth.cpu_milli);
         usage.memory_mib += u64::from(truth.memory_mib);
         usage.gpu_milli += u64::from(truth.gpu_milli);
-        let over = usage.slots > spec.slots
+        let over = usage.seats > seats
             || usage.cpu_milli > u64::from(spec.cpu_milli)
             || usage.memory_mib > spec.memory_mib
             || usage.gpu_milli > spec.gpus.len() as u64 * 1000;
@@ -562,29 +677,97 @@ impl<'a> Simulation<'a> {
             self.violation(format!("{worker} over capacity after {task}: {usage:?}"));
         }
         if truth.first_placed_ns == u64::MAX {
-            self.wait_ns.saturating_record((now_ns - truth.arrival_ns).max(1));
+            let wait_ns = (now_ns - truth.arrival_ns).max(1);
+            self.wait_ns.saturating_record(wait_ns);
+            self.wait_by_priority_ns[usize::from(truth.priority)].saturating_record(wait_ns);
         }
-        let speed = self.workers[worker_index].speed(truth.family, truth.allowed);
-        let duration_ns = ((f64::from(truth.work_seconds) / speed) * 1e9).max(1.0) as u64;
-        let draw = self.rng.random::<f64>();
-        let (end, after_ns) = if draw < self.failures.permanent {
-            (AttemptEnd::FailPermanent, duration_ns / 2)
-        } else if draw < self.failures.permanent + self.failures.retryable {
-            (AttemptEnd::FailRetryable, (duration_ns as f64 * self.rng.random_range(0.05..1.0)) as u64)
-        } else {
-            (AttemptEnd::Complete, duration_ns)
-        };
         let truth = &mut self.tasks[index];
         truth.fate = TaskFate::Placed;
         truth.attempts = attempt;
         truth.worker = worker.0 as u32;
         truth.placed_ns = now_ns;
         truth.first_placed_ns = truth.first_placed_ns.min(now_ns);
-        self.push(Command::TaskStarted { task, worker });
-        self.at(now_ns + after_ns.max(1), Happening::Finish { task: task.0 as u32, attempt, end });
+        truth.run = Run::Queued;
+        self.lanes[worker_index].queue.push_back(task.0 as u32);
+        self.fill_slots(now_ns, worker_index);
     }
 
-    /// Frees what a placed task used on its worker; false (and a violation) if it was not placed.
+    /// Starts queued tasks on the worker while it has free slots.
+    fn fill_slots(&mut self, now_ns: u64, worker_index: usize) {
+        let slots = self.pool.workers[worker_index].spec.slots;
+        while self.lanes[worker_index].running < slots {
+            let Some(task) = self.lanes[worker_index].queue.pop_front() else { break };
+            let truth = self.tasks[task as usize];
+            if truth.fate != TaskFate::Placed || truth.run != Run::Queued || truth.worker as usize != worker_index {
+                continue; // it left the queue (requeued or cancelled) since
+            }
+            self.lanes[worker_index].running += 1;
+            let sharing = u64::from(self.lanes[worker_index].running - 1);
+            let contention =
+                1.0 + f64::from(self.pool.contention_permille) / 1000.0 * sharing as f64 / f64::from(slots.max(1));
+            let mut duration_ns = (self.duration_ns(task, worker_index) as f64 * contention) as u64;
+            duration_ns += self.cold_start_ns(task, worker_index);
+            let draw = self.rng.random::<f64>();
+            let FailureRates { permanent, retryable } = self.pool.failures;
+            let (end, after_ns) = if draw < permanent {
+                (AttemptEnd::FailPermanent, duration_ns / 2)
+            } else if draw < permanent + retryable {
+                (AttemptEnd::FailRetryable, (duration_ns as f64 * self.rng.random_range(0.05..1.0)) as u64)
+            } else {
+                (AttemptEnd::Complete, duration_ns)
+            };
+            let truth = &mut self.tasks[task as usize];
+            truth.run = Run::Running;
+            truth.started_ns = now_ns;
+            let attempt = truth.attempts;
+            self.push(Command::TaskStarted { task: TaskId(u64::from(task)), worker: WorkerId(worker_index as u64) });
+            self.at(now_ns + after_ns.max(1), Happening::Finish { task, attempt, end });
+        }
+    }
+
+    /// The time the worker first spends loading the task's model, if it is not among the models it
+    /// has loaded (and the model becomes its most recently used).
+    fn cold_start_ns(&mut self, task: u32, worker_index: usize) -> u64 {
+        let truth = self.tasks[task as usize];
+        if !self.pool.cold_starts || truth.model == u32::MAX {
+            return 0;
+        }
+        let loaded = &mut self.lanes[worker_index].models;
+        let warm = match loaded.iter().position(|&other| other == truth.model) {
+            Some(position) => {
+                loaded.remove(position);
+                true
+            }
+            None => {
+                if loaded.len() >= workload::MODELS_LOADED_MAX {
+                    loaded.remove(0);
+                }
+                false
+            }
+        };
+        loaded.push(truth.model);
+        if warm {
+            return 0;
+        }
+        let speed = self.pool.workers[worker_index].speed(truth.family, truth.allowed);
+        (workload::cold_start_seconds(truth.family) / speed * 1e9) as u64
+    }
+
+    /// The task's attempt stops holding a slot (it ended, or was stopped); the next queued task starts.
+    fn stop(&mut self, now_ns: u64, task: u32) {
+        let truth = &mut self.tasks[task as usize];
+        let worker_index = truth.worker as usize;
+        let was = truth.run;
+        truth.run = Run::Done;
+        if was == Run::Running {
+            self.busy_slot_ns += u128::from(now_ns - truth.started_ns);
+            self.lanes[worker_index].running -= 1;
+            self.fill_slots(now_ns, worker_index);
+        }
+    }
+
+    /// Frees what a placed task reserved on its worker, and its slot if it still held one; false (and a
+    /// violation) if it was not placed.
     fn release(&mut self, now_ns: u64, task: TaskId) -> bool {
         let truth = self.tasks[task.0 as usize];
         if truth.fate != TaskFate::Placed {
@@ -592,11 +775,11 @@ impl<'a> Simulation<'a> {
             return false;
         }
         let usage = &mut self.uses[truth.worker as usize];
-        usage.slots -= 1;
+        usage.seats -= 1;
         usage.cpu_milli -= u64::from(truth.cpu_milli);
         usage.memory_mib -= u64::from(truth.memory_mib);
         usage.gpu_milli -= u64::from(truth.gpu_milli);
-        self.busy_slot_ns += u128::from(now_ns - truth.placed_ns);
+        self.stop(now_ns, task.0 as u32);
         true
     }
 
@@ -616,18 +799,24 @@ impl<'a> Simulation<'a> {
     }
 }
 
-/// The mean gap between batch arrivals that offers `load_percent` of the pool's capacity: capacity is
-/// estimated as the pool's slots over the mean duration of a sample of tasks on random capable workers.
-fn batch_gap_mean_ns(config: &SimConfig, workers: &[SimWorker]) -> f64 {
+/// The mean gap between arrivals that offers the scenario's load: capacity is the pool's slots over
+/// the mean run time of a sample of tasks on random capable workers.
+fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f64 {
+    let (load_percent, mean_batch) = match pool.arrivals {
+        Arrivals::Batches { len: (low, high), load_percent } => (load_percent, (low + high) as f64 / 2.0),
+        Arrivals::Poisson { load_percent } => (load_percent, 1.0),
+        Arrivals::AllAtOnce => return 0.0,
+    };
     let mut rng = Pcg64Mcg::seed_from_u64(config.seed ^ 0x5eed_cafe);
-    let samples = 2_000;
+    let workers = &pool.workers;
     let mut total_seconds = 0.0;
     let mut counted = 0u32;
-    for index in 0..samples {
-        let generated = workload::generate_task(config.scenario, TaskId(index), &mut rng);
+    for index in 0..2_000 {
+        let generated: SimTaskSpec = maker.make(TaskId(index), &mut rng);
         for _ in 0..8 {
-            let worker = &workers[rng.random_range(0..workers.len())];
+            let worker: &SimWorker = &workers[rng.random_range(0..workers.len())];
             if could_run(&worker.spec, &generated.spec.requirements) {
+                // A random capable worker's speed: the pool's average service rate for this task.
                 total_seconds +=
                     generated.work_seconds / worker.speed(generated.family, generated.spec.requirements.hardware_any);
                 counted += 1;
@@ -635,11 +824,18 @@ fn batch_gap_mean_ns(config: &SimConfig, workers: &[SimWorker]) -> f64 {
             }
         }
     }
-    let mean_duration_seconds = if counted == 0 { 60.0 } else { total_seconds / f64::from(counted) };
-    let slots: f64 = workers.iter().map(|worker| f64::from(worker.spec.slots)).sum();
-    let tasks_per_second = slots / mean_duration_seconds * f64::from(config.load_percent) / 100.0;
-    let (low, high) = workload::batch_len_range(config.scenario);
-    let mean_batch = (low + high) as f64 / 2.0;
+    let capacity_per_second: f64 = match pool.arrivals {
+        // Poisson: the exact service capacity, Σ speed × slots over the mean work.
+        Arrivals::Poisson { .. } => {
+            let mean_work = workload::MIXED_SPEED_MEAN_SECONDS;
+            workers.iter().map(|worker| worker.machine_speed * f64::from(worker.spec.slots)).sum::<f64>() / mean_work
+        }
+        _ => {
+            let mean_duration_seconds = if counted == 0 { 60.0 } else { total_seconds / f64::from(counted) };
+            workers.iter().map(|worker| f64::from(worker.spec.slots)).sum::<f64>() / mean_duration_seconds
+        }
+    };
+    let tasks_per_second = capacity_per_second * f64::from(load_percent) / 100.0;
     mean_batch / tasks_per_second * 1e9
 }
 
@@ -651,7 +847,7 @@ impl Simulation<'_> {
         let count = |fate: TaskFate| self.tasks.iter().filter(|truth| truth.fate == fate).count() as u64;
         let submitted = self.tasks.len() as u64;
         let ended = self.tasks.iter().filter(|truth| truth.fate.ended()).count() as u64;
-        let slots: u64 = self.workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
+        let slots: u64 = self.pool.workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
         let mut latest_fastest_end_ns = 0u64;
         let mut fastest_work_ns = 0u128;
         for truth in self.tasks.iter().filter(|truth| truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled) {
@@ -667,7 +863,7 @@ impl Simulation<'_> {
             seed: config.seed,
             workers: config.workers,
             tasks: config.tasks,
-            scenario: config.scenario.name().to_owned(),
+            scenario: config.scenario.name(),
             policy: config.engine.policy.name().to_owned(),
             executor: match config.engine.executor {
                 ballast_components::config::ExecutorKind::SingleThreaded => "single".to_owned(),
@@ -697,6 +893,16 @@ impl Simulation<'_> {
                 0.0
             },
             wait_seconds: Distribution::of(&self.wait_ns, 1e9),
+            wait_by_priority: self
+                .wait_by_priority_ns
+                .iter()
+                .enumerate()
+                .filter(|(_, histogram)| !histogram.is_empty())
+                .map(|(priority, histogram)| PriorityWait {
+                    priority: priority as u8,
+                    wait_seconds: Distribution::of(histogram, 1e9),
+                })
+                .collect(),
             response_seconds: Distribution::of(&self.response_ns, 1e9),
             slowdown: Distribution::of(&self.slowdown_milli, 1e3),
             utilization_mean: if makespan_ns > 0 {

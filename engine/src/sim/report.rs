@@ -37,6 +37,15 @@ impl Distribution {
     }
 }
 
+/// The wait of the tasks of one priority.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PriorityWait {
+    /// The priority (0 lowest, 9 most urgent).
+    pub priority: u8,
+    /// Arrival to first placement, in seconds.
+    pub wait_seconds: Distribution,
+}
+
 /// What a simulation measured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimReport {
@@ -93,6 +102,9 @@ pub struct SimReport {
     pub makespan_over_lower_bound: f64,
     /// Arrival to first placement, in seconds.
     pub wait_seconds: Distribution,
+    /// The same, per priority (only priorities that occurred).
+    #[serde(default)]
+    pub wait_by_priority: Vec<PriorityWait>,
     /// Arrival to completion, in seconds (completed tasks).
     pub response_seconds: Distribution,
     /// Response over the fastest possible run time in the pool (completed tasks).

@@ -1,14 +1,15 @@
-//! Workload generators: the worker pools and task mixes of each scenario, and the ground truth the
-//! simulator uses (how fast each worker really runs each task, how often attempts fail).
+//! Workloads: the worker pools, task mixes and arrival processes of each scenario, and the ground truth
+//! the simulator uses (how fast each worker really runs each task, how often attempts fail).
 //!
 //! Ground truth lives here only. The engine sees what a coordinator would send: capabilities,
-//! requirements, model ids and reported outcomes, never these speeds.
+//! requirements, model ids, reported outcomes, and (for the ETC scenario) the expected times the
+//! scheduler is given as history; never the speeds behind them.
 
 use std::fmt;
 
 use rand::RngExt;
 use rand::distr::Distribution;
-use rand_distr::LogNormal;
+use rand_distr::{Exp, LogNormal};
 use rand_pcg::Pcg64Mcg;
 
 use ballast_components::capability::{Browser, BrowserSet, HardwareKind, HardwareSet};
@@ -16,6 +17,55 @@ use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{GpuSpec, RequirementSpec, TaskSpec, WorkerSpec};
 use ballast_components::requirements::GpuDemand;
+
+/// How an ETC matrix's rows relate (Braun et al. 2001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Consistency {
+    /// A machine faster for one task is faster for all (rows sorted).
+    Consistent,
+    /// Even-numbered machines are consistent among themselves, the rest not.
+    SemiConsistent,
+    /// No relation.
+    Inconsistent,
+}
+
+/// One of the twelve ETC classes of Braun et al. (2001): task heterogeneity, machine heterogeneity,
+/// consistency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EtcClass {
+    /// High task heterogeneity (task factors up to 3,000 rather than 100).
+    pub task_high: bool,
+    /// High machine heterogeneity (machine factors up to 1,000 rather than 10).
+    pub machine_high: bool,
+    /// How rows relate.
+    pub consistency: Consistency,
+}
+
+impl EtcClass {
+    /// All twelve classes.
+    pub fn all() -> Vec<EtcClass> {
+        let mut classes = Vec::new();
+        for consistency in [Consistency::Consistent, Consistency::SemiConsistent, Consistency::Inconsistent] {
+            for task_high in [true, false] {
+                for machine_high in [true, false] {
+                    classes.push(EtcClass { task_high, machine_high, consistency });
+                }
+            }
+        }
+        classes
+    }
+
+    /// A short name: `hihi-i`, `lohi-c`, … (task then machine heterogeneity, then consistency).
+    pub fn name(self) -> String {
+        let level = |high| if high { "hi" } else { "lo" };
+        let consistency = match self.consistency {
+            Consistency::Consistent => "c",
+            Consistency::SemiConsistent => "s",
+            Consistency::Inconsistent => "i",
+        };
+        format!("{}{}-{consistency}", level(self.task_high), level(self.machine_high))
+    }
+}
 
 /// A simulated workload and pool.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -27,48 +77,111 @@ pub enum Scenario {
     /// The worker and test mix of the original system's stress test (memory 4/8/16/32 GB, 0/1/2/4 GPUs;
     /// tests 0.5–8 GB, GPU counts 0,0,0,1,1,2, priorities 1,2,2,3,3,3,4,4,5), for row-by-row comparison.
     Original,
+    /// The default pool and family mix at a smaller size, where hardware choice matters.
+    Families,
+    /// 20% fast (5×) and 80% slow single-slot workers, identical otherwise, Poisson arrivals of
+    /// exponential sizes at this percentage of capacity.
+    MixedSpeed {
+        /// Offered load, in percent of capacity.
+        load_percent: u32,
+    },
+    /// Overload (130% of capacity) with five priority levels.
+    Priorities,
+    /// Braun et al.'s expected-time-to-compute matrices: independent tasks, all submitted at once, onto
+    /// single-slot machines whose expected times per task the scheduler is given.
+    EtcBraun(EtcClass),
 }
 
 impl Scenario {
-    /// Every scenario, in the order `ballast scenarios` lists them.
-    pub const ALL: [Scenario; 2] = [Scenario::Default, Scenario::Original];
+    /// Every scenario `ballast scenarios` lists (ETC with its canonical class).
+    pub fn all() -> Vec<Scenario> {
+        vec![
+            Scenario::Default,
+            Scenario::Original,
+            Scenario::Families,
+            Scenario::MixedSpeed { load_percent: 50 },
+            Scenario::MixedSpeed { load_percent: 90 },
+            Scenario::Priorities,
+            Scenario::EtcBraun(EtcClass {
+                task_high: true,
+                machine_high: true,
+                consistency: Consistency::Inconsistent,
+            }),
+        ]
+    }
 
     /// The stable name.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Scenario::Default => "default",
-            Scenario::Original => "original",
+            Scenario::Default => "default".to_owned(),
+            Scenario::Original => "original".to_owned(),
+            Scenario::Families => "families".to_owned(),
+            Scenario::MixedSpeed { load_percent } => format!("mixed-speed-{load_percent}"),
+            Scenario::Priorities => "priorities".to_owned(),
+            Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
 
     /// A one-line description.
-    pub fn description(self) -> &'static str {
+    pub fn description(self) -> String {
         match self {
             Scenario::Default => {
-                "heterogeneous CPU/GPU/NPU/browser pool, mixed model families, suite batches at 85% load"
+                "heterogeneous CPU/GPU/NPU/browser pool, mixed model families, suite batches at 85% load".to_owned()
             }
             Scenario::Original => {
                 "the original system's stress mix: 4-32 GB workers with 0-4 GPUs, 0.5-8 GB tests, priorities 1-5"
+                    .to_owned()
             }
+            Scenario::Families => "the default pool and family mix, 200 workers: hardware choice matters".to_owned(),
+            Scenario::MixedSpeed { load_percent } => {
+                format!("20 fast (5x) and 80 slow single-slot workers, Poisson arrivals at {load_percent}% of capacity")
+            }
+            Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
+            Scenario::EtcBraun(class) => format!(
+                "Braun et al. ETC matrix, class {} (task x machine heterogeneity, consistency): 512 tasks at once on 16 machines; etc-braun-* has all 12",
+                class.name()
+            ),
         }
     }
 
-    /// Parses a stable name.
+    /// Parses a stable name (`etc-braun` alone is the canonical `etc-braun-hihi-i`).
     pub fn parse(name: &str) -> Option<Scenario> {
-        Scenario::ALL.into_iter().find(|scenario| scenario.name() == name)
+        if name == "etc-braun" {
+            return Scenario::all().into_iter().find(|scenario| matches!(scenario, Scenario::EtcBraun(_)));
+        }
+        if let Some(class) = name.strip_prefix("etc-braun-") {
+            return EtcClass::all().into_iter().find(|candidate| candidate.name() == class).map(Scenario::EtcBraun);
+        }
+        if let Some(load) = name.strip_prefix("mixed-speed-") {
+            let load_percent: u32 = load.parse().ok()?;
+            return (1..=200).contains(&load_percent).then_some(Scenario::MixedSpeed { load_percent });
+        }
+        Scenario::all().into_iter().find(|scenario| scenario.name() == name)
+    }
+
+    /// The pool and task count a run of this scenario uses unless told otherwise.
+    pub fn default_size(self) -> (u32, u64) {
+        match self {
+            Scenario::Default | Scenario::Original => (10_000, 1_000_000),
+            Scenario::Families => (200, 8_000),
+            Scenario::MixedSpeed { .. } => (100, 20_000),
+            Scenario::Priorities => (100, 6_000),
+            Scenario::EtcBraun(_) => (16, 512),
+        }
     }
 }
 
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
 /// Ground-truth speed of each hardware kind per family, against a reference CPU (1.0).
 /// The per-kind baselines are the original system's hardware profiles (CPU 1, CUDA 3, ROCm 2.8,
 /// MPS 2.5, OpenVINO 1.8, QNN 1.4, WebNN 1, WebGPU 1.2), scaled per family by how much each family
-/// gains from an accelerator (generation most, embeddings least; audio does well on NPUs).
+/// gains from an accelerator (generation most, embeddings least; audio does well on NPUs). Deliberately
+/// not the engine's priors: the engine must learn the difference from history.
 const SPEED: [[f64; HardwareKind::COUNT]; ModelFamily::COUNT] = [
     //  cpu  cuda rocm  mps  openvino qnn webnn webgpu
     [1.0, 3.0, 2.8, 2.5, 1.8, 1.4, 1.0, 1.2],  // unknown
@@ -88,7 +201,7 @@ pub struct SimWorker {
     pub spec: WorkerSpec,
     /// A per-machine speed factor (clock, memory bandwidth, age), around 1.
     pub machine_speed: f64,
-    /// Whether every task runs at speed 1 whatever its hardware (the original scenario's model).
+    /// Whether every task runs at the machine speed whatever its hardware.
     pub uniform_speed: bool,
 }
 
@@ -112,17 +225,157 @@ pub struct SimTaskSpec {
     pub spec: TaskSpec,
     /// Its family (ground truth; the engine derives its own from the model id).
     pub family: ModelFamily,
-    /// Its work, in seconds on a reference CPU.
+    /// Its work, in seconds on a reference CPU (run time = work / the worker's speed).
     pub work_seconds: f64,
+    /// Its run time on each worker, in seconds, when given directly (an ETC row) instead of by work.
+    pub seconds_on: Option<Box<[f32]>>,
 }
 
 /// Per-attempt failure probabilities.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct FailureRates {
     /// An attempt fails with an infrastructure error (retryable).
     pub retryable: f64,
     /// An attempt fails with a test failure (not retryable).
     pub permanent: f64,
+}
+
+/// How tasks arrive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Arrivals {
+    /// Batches (test suites) of a uniform length in `len`, with exponential gaps.
+    Batches {
+        /// Smallest and largest batch.
+        len: (u64, u64),
+        /// Offered load, in percent of the pool's estimated capacity.
+        load_percent: u32,
+    },
+    /// One task at a time, Poisson.
+    Poisson {
+        /// Offered load, in percent of the pool's capacity.
+        load_percent: u32,
+    },
+    /// Every task at once, at time zero.
+    AllAtOnce,
+}
+
+/// Everything a scenario decides besides the tasks themselves.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// The workers.
+    pub workers: Vec<SimWorker>,
+    /// How tasks arrive.
+    pub arrivals: Arrivals,
+    /// How attempts fail.
+    pub failures: FailureRates,
+    /// Tasks the coordinator cancels, per million.
+    pub cancels_per_million: u32,
+    /// The run queue depth the engine is given.
+    pub prefetch_max: u32,
+    /// How much tasks sharing a worker slow each other, in thousandths at a full worker: a task that
+    /// starts as the k-th running of s slots runs `1 + contention × (k − 1) / s` times longer.
+    pub contention_permille: u32,
+    /// Whether a task whose model is not among the worker's recently loaded models first loads it
+    /// (see [`cold_start_seconds`]).
+    pub cold_starts: bool,
+}
+
+/// How many models a simulated worker keeps loaded.
+pub const MODELS_LOADED_MAX: usize = 4;
+
+/// Seconds to load a model of `family` on a reference CPU before its first test on a worker: weights
+/// from disk and graph compilation, a guess from model sizes (embeddings ~0.1-1 GB, generation and
+/// diffusion several GB).
+pub fn cold_start_seconds(family: ModelFamily) -> f64 {
+    match family {
+        ModelFamily::Unknown => 0.0,
+        ModelFamily::TextEmbedding | ModelFamily::Audio => 3.0,
+        ModelFamily::TextToText | ModelFamily::Vision => 5.0,
+        ModelFamily::Multimodal => 15.0,
+        ModelFamily::TextGeneration | ModelFamily::VisionGeneration => 30.0,
+    }
+}
+
+/// Builds the pool of `scenario` with `count` workers.
+pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
+    let machine = LogNormal::new(0.0, 0.15).expect("valid lognormal");
+    let workers: Vec<SimWorker> = (0..count)
+        .map(|index| {
+            let id = WorkerId(u64::from(index));
+            match scenario {
+                Scenario::Default | Scenario::Families => {
+                    let machine_speed = machine.sample(rng);
+                    default_worker(id, rng, machine_speed)
+                }
+                Scenario::Original => original_worker(id, rng),
+                Scenario::MixedSpeed { .. } => {
+                    // One in five is fast, spread evenly over the slots.
+                    let fast = index % 5 == 0;
+                    uniform_worker(id, 1, if fast { 5.0 } else { 1.0 })
+                }
+                Scenario::Priorities => uniform_worker(id, 4, 1.0),
+                Scenario::EtcBraun(_) => uniform_worker(id, 1, 1.0),
+            }
+        })
+        .collect();
+    let (arrivals, failures, cancels_per_million, prefetch_max) = match scenario {
+        // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures; 0.2% of
+        // tests cancelled by the coordinator.
+        Scenario::Default | Scenario::Families => (
+            Arrivals::Batches { len: (50, 1_000), load_percent: 85 },
+            FailureRates { retryable: 0.01, permanent: 0.003 },
+            2_000,
+            0,
+        ),
+        Scenario::Original => (Arrivals::Batches { len: (10, 50), load_percent: 85 }, FailureRates::default(), 0, 0),
+        Scenario::MixedSpeed { load_percent } => (Arrivals::Poisson { load_percent }, FailureRates::default(), 0, 0),
+        Scenario::Priorities => {
+            (Arrivals::Batches { len: (20, 200), load_percent: 130 }, FailureRates::default(), 0, 0)
+        }
+        Scenario::EtcBraun(_) => (Arrivals::AllAtOnce, FailureRates::default(), 0, 512),
+    };
+    // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
+    let contention_permille = match scenario {
+        Scenario::Default | Scenario::Families => 300,
+        _ => 0,
+    };
+    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families);
+    Pool { workers, arrivals, failures, cancels_per_million, prefetch_max, contention_permille, cold_starts }
+}
+
+/// Makes the tasks of a scenario, one at a time.
+#[derive(Clone, Debug)]
+pub struct TaskMaker {
+    scenario: Scenario,
+    /// The ETC matrix, row by task, when the scenario has one.
+    etc: Vec<Box<[f32]>>,
+}
+
+impl TaskMaker {
+    /// A maker for `tasks` tasks of `scenario` on `workers` workers.
+    pub fn new(scenario: Scenario, tasks: u64, workers: usize, rng: &mut Pcg64Mcg) -> TaskMaker {
+        let etc = match scenario {
+            Scenario::EtcBraun(class) => etc_matrix(class, tasks as usize, workers, rng),
+            _ => Vec::new(),
+        };
+        TaskMaker { scenario, etc }
+    }
+
+    /// The ETC matrix, if the scenario has one.
+    pub fn etc(&self) -> &[Box<[f32]>] {
+        &self.etc
+    }
+
+    /// The next task.
+    pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
+        match self.scenario {
+            Scenario::Default | Scenario::Families => default_task(id, rng),
+            Scenario::Original => original_task(id, rng),
+            Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
+            Scenario::Priorities => priorities_task(id, rng),
+            Scenario::EtcBraun(_) => etc_task(id, &self.etc[id.0 as usize]),
+        }
+    }
 }
 
 /// Model ids per family, used to fill submissions (real ids; the engine analyses them).
@@ -174,25 +427,20 @@ fn weighted(rng: &mut Pcg64Mcg, weights: &[u32]) -> usize {
 
 const GIB: u64 = 1024;
 
-/// Generates `count` workers of `scenario`.
-pub fn generate_workers(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Vec<SimWorker> {
-    let machine = LogNormal::new(0.0, 0.15).expect("valid lognormal");
-    (0..count)
-        .map(|index| {
-            let id = WorkerId(u64::from(index));
-            match scenario {
-                Scenario::Default => {
-                    let machine_speed = machine.sample(rng);
-                    default_worker(id, rng, machine_speed)
-                }
-                Scenario::Original => original_worker(id, rng),
-            }
-        })
-        .collect()
-}
-
 fn gpus(count: usize, model: &str, memory_mib: u64) -> Vec<GpuSpec> {
     (0..count).map(|_| GpuSpec { model: Some(model.to_owned()), memory_mib }).collect()
+}
+
+fn uniform_worker(id: WorkerId, slots: u32, machine_speed: f64) -> SimWorker {
+    let spec = WorkerSpec {
+        id,
+        hardware: HardwareSet::of(&[HardwareKind::Cpu]),
+        cpu_milli: slots * 4_000,
+        memory_mib: 64 * GIB,
+        slots,
+        ..WorkerSpec::default()
+    };
+    SimWorker { spec, machine_speed, uniform_speed: true }
 }
 
 fn default_worker(id: WorkerId, rng: &mut Pcg64Mcg, machine_speed: f64) -> SimWorker {
@@ -366,14 +614,6 @@ const DEFAULT_TEMPLATES: [Template; 9] = {
     ]
 };
 
-/// Generates one task of `scenario`.
-pub fn generate_task(scenario: Scenario, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
-    match scenario {
-        Scenario::Default => default_task(id, rng),
-        Scenario::Original => original_task(id, rng),
-    }
-}
-
 fn default_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
     let weights: Vec<u32> = DEFAULT_TEMPLATES.iter().map(|template| template.weight).collect();
     let template = &DEFAULT_TEMPLATES[weighted(rng, &weights)];
@@ -407,7 +647,7 @@ fn default_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
     let mean_seconds =
         family.prior_duration_ms() as f64 / 1000.0 * template.test_type.duration_factor_percent() as f64 / 100.0;
     let spread = LogNormal::new(-0.125, 0.5).expect("valid lognormal");
-    SimTaskSpec { spec, family, work_seconds: mean_seconds * spread.sample(rng) }
+    SimTaskSpec { spec, family, work_seconds: mean_seconds * spread.sample(rng), seconds_on: None }
 }
 
 fn original_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
@@ -424,22 +664,63 @@ fn original_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
     }
     // The original's tests all expected 10 s.
     let spread = LogNormal::new(-0.045, 0.3).expect("valid lognormal");
-    SimTaskSpec { spec, family: ModelFamily::Unknown, work_seconds: 10.0 * spread.sample(rng) }
+    SimTaskSpec { spec, family: ModelFamily::Unknown, work_seconds: 10.0 * spread.sample(rng), seconds_on: None }
 }
 
-/// Failure rates of a scenario's attempts.
-pub fn failure_rates(scenario: Scenario) -> FailureRates {
-    match scenario {
-        // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures.
-        Scenario::Default => FailureRates { retryable: 0.01, permanent: 0.003 },
-        Scenario::Original => FailureRates { retryable: 0.0, permanent: 0.0 },
-    }
+/// Mean work of a mixed-speed task on a slow worker, in seconds.
+pub const MIXED_SPEED_MEAN_SECONDS: f64 = 10.0;
+
+fn mixed_speed_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
+    let mut spec = TaskSpec::new(id);
+    spec.model_id = Some("bench/mixed-speed".to_owned());
+    let size = Exp::new(1.0 / MIXED_SPEED_MEAN_SECONDS).expect("valid rate");
+    SimTaskSpec { spec, family: ModelFamily::Unknown, work_seconds: size.sample(rng).max(0.01), seconds_on: None }
 }
 
-/// Tasks per submitted batch (a test suite), drawn uniformly from this range.
-pub fn batch_len_range(scenario: Scenario) -> (u64, u64) {
-    match scenario {
-        Scenario::Default => (50, 1_000),
-        Scenario::Original => (10, 50),
-    }
+fn priorities_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
+    let mut spec = TaskSpec::new(id);
+    spec.priority = pick(rng, &[1, 3, 5, 7, 9]);
+    spec.model_id = Some("bert-base-uncased".to_owned());
+    let spread = LogNormal::new(-0.125, 0.5).expect("valid lognormal");
+    SimTaskSpec { spec, family: ModelFamily::TextEmbedding, work_seconds: 30.0 * spread.sample(rng), seconds_on: None }
+}
+
+fn etc_task(id: TaskId, row: &[f32]) -> SimTaskSpec {
+    let mut spec = TaskSpec::new(id);
+    spec.model_id = Some(etc_model(id));
+    let work_seconds = row.iter().copied().fold(f32::INFINITY, f32::min) as f64;
+    SimTaskSpec { spec, family: ModelFamily::Unknown, work_seconds, seconds_on: Some(row.into()) }
+}
+
+/// The model id of ETC task `id`: each task is its own model, so its expected times are its history.
+pub fn etc_model(id: TaskId) -> String {
+    format!("etc/task-{}", id.0)
+}
+
+/// A Braun et al. (2001) range-based ETC matrix: task factors uniform in 1..Rt (3,000 high, 100 low),
+/// each row scaled by machine factors uniform in 1..Rm (1,000 high, 10 low); consistent rows sorted,
+/// semi-consistent rows sorted on the even machines only. The study's time unit is arbitrary; here it
+/// is the millisecond, so the values returned are seconds (up to 3,000).
+pub fn etc_matrix(class: EtcClass, tasks: usize, machines: usize, rng: &mut Pcg64Mcg) -> Vec<Box<[f32]>> {
+    let task_range = if class.task_high { 3_000.0 } else { 100.0 };
+    let machine_range = if class.machine_high { 1_000.0 } else { 10.0 };
+    (0..tasks)
+        .map(|_| {
+            let task: f64 = rng.random_range(1.0..task_range);
+            let mut row: Vec<f32> =
+                (0..machines).map(|_| (task * rng.random_range(1.0..machine_range) / 1_000.0) as f32).collect();
+            match class.consistency {
+                Consistency::Consistent => row.sort_by(f32::total_cmp),
+                Consistency::SemiConsistent => {
+                    let mut even: Vec<f32> = row.iter().copied().step_by(2).collect();
+                    even.sort_by(f32::total_cmp);
+                    for (position, value) in even.into_iter().enumerate() {
+                        row[position * 2] = value;
+                    }
+                }
+                Consistency::Inconsistent => {}
+            }
+            row.into_boxed_slice()
+        })
+        .collect()
 }

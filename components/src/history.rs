@@ -1,0 +1,173 @@
+//! Performance history: how long tasks ran and how often they failed, per (model, worker), per
+//! (family, worker) and per (family, shape); and the engine's priors for when there is no history yet.
+//!
+//! Durations are stored *normalized to inference*: a training run that took 500 s counts as 100 s
+//! (training's factor is 5×, see [`TestType::duration_factor_percent`]), so one table serves every test
+//! type and a prediction multiplies the factor back in.
+
+use bevy_ecs::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::capability::HardwareKind;
+use crate::family::{ModelFamily, TestType};
+use crate::symbols::Symbol;
+use crate::worker::ratio_ppm;
+
+/// Where a prediction came from, most specific first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PredictionSource {
+    /// This model's completions on this worker.
+    ModelOnWorker,
+    /// This family's completions on this worker.
+    FamilyOnWorker,
+    /// This family's completions on workers of this shape.
+    FamilyOnShape,
+    /// The engine's priors.
+    #[default]
+    Prior,
+}
+
+impl PredictionSource {
+    /// The stable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PredictionSource::ModelOnWorker => "model on worker",
+            PredictionSource::FamilyOnWorker => "family on worker",
+            PredictionSource::FamilyOnShape => "family on shape",
+            PredictionSource::Prior => "prior",
+        }
+    }
+}
+
+/// The engine's prior relative speed of each hardware kind per family, against a CPU (1.0), before any
+/// history: the original system's hardware preference scores (vision: CUDA .9, ROCm .8, CPU .3, MPS .7,
+/// OpenVINO .7, QNN .6; text .9/.7/.5/.7/.6/.5; audio .8/.7/.6/.8/.7/.7; multimodal .9/.7/.3/.7/.6/.5)
+/// divided by the CPU's score; generation families use the text row, browsers WebNN 1.0 and WebGPU 1.2
+/// (the original's hardware profiles). History replaces these as soon as tasks complete.
+pub const PRIOR_SPEED: [[f32; HardwareKind::COUNT]; ModelFamily::COUNT] = [
+    // cpu   cuda  rocm  mps   openvino qnn  webnn webgpu
+    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // unknown (text row)
+    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-embedding
+    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-generation
+    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-to-text
+    [1.0, 3.0, 2.7, 2.3, 2.3, 2.0, 1.0, 1.2], // vision
+    [1.0, 3.0, 2.7, 2.3, 2.3, 2.0, 1.0, 1.2], // vision-generation (vision row)
+    [1.0, 1.3, 1.2, 1.3, 1.2, 1.2, 1.0, 1.2], // audio
+    [1.0, 3.0, 2.3, 2.3, 2.0, 1.7, 1.0, 1.2], // multimodal
+];
+
+/// Run statistics of one key: completions with an exponentially weighted mean duration, and failures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Tasks completed.
+    pub completed: u32,
+    /// Attempts that failed.
+    pub failed: u32,
+    /// Exponentially weighted mean of normalized durations, in nanoseconds (weight 1/8 per sample, the
+    /// TCP round-trip estimator's gain: smooth, and an outlier moves it by an eighth at most).
+    pub duration_ewma_ns: u64,
+}
+
+impl RunStats {
+    /// Records a completion of normalized duration `duration_ns`.
+    pub fn record_completion(&mut self, duration_ns: u64) {
+        self.duration_ewma_ns = if self.completed == 0 {
+            duration_ns
+        } else {
+            let previous = self.duration_ewma_ns as i128;
+            (previous + (duration_ns as i128 - previous) / 8) as u64
+        };
+        self.completed = self.completed.saturating_add(1);
+    }
+
+    /// Records a failed attempt.
+    pub fn record_failure(&mut self) {
+        self.failed = self.failed.saturating_add(1);
+    }
+
+    /// Success rate in millionths, or `None` without samples.
+    pub fn success_ppm(&self) -> Option<u32> {
+        let total = u64::from(self.completed) + u64::from(self.failed);
+        (total > 0).then(|| ratio_ppm(u64::from(self.completed), total))
+    }
+}
+
+/// The most models one worker remembers; the least recently used is forgotten first.
+pub const MODELS_PER_WORKER_MAX: usize = 4_096;
+
+/// A worker's performance history.
+#[derive(Component, Clone, Debug, Default)]
+pub struct History {
+    /// Per family, indexed by [`ModelFamily::index`].
+    pub by_family: [RunStats; ModelFamily::COUNT],
+    /// Per model, with the sequence number of its last use.
+    pub by_model: FxHashMap<Symbol, (RunStats, u64)>,
+    uses: u64,
+}
+
+impl History {
+    /// The stats of `model` on this worker.
+    pub fn model(&self, model: Symbol) -> Option<&RunStats> {
+        self.by_model.get(&model).map(|(stats, _)| stats)
+    }
+
+    /// The stats of `model`, created if needed (forgetting the least recently used model when full).
+    pub fn model_mut(&mut self, model: Symbol) -> &mut RunStats {
+        self.uses += 1;
+        if !self.by_model.contains_key(&model) && self.by_model.len() >= MODELS_PER_WORKER_MAX {
+            let oldest =
+                self.by_model.iter().min_by_key(|(symbol, (_, used))| (*used, **symbol)).map(|(symbol, _)| *symbol);
+            if let Some(oldest) = oldest {
+                self.by_model.remove(&oldest);
+            }
+        }
+        let entry = self.by_model.entry(model).or_default();
+        entry.1 = self.uses;
+        &mut entry.0
+    }
+}
+
+/// Where each model ran last: up to [`WARM_WORKERS_MAX`] workers per model, most recent first.
+/// A worker that just completed a model has it loaded ("warm"); the affinity scorers read this.
+#[derive(Resource, Debug, Default)]
+pub struct WarmModels {
+    /// Workers by model.
+    pub by_model: FxHashMap<Symbol, Vec<crate::ids::WorkerSlot>>,
+}
+
+/// How many recent workers are remembered per model.
+pub const WARM_WORKERS_MAX: usize = 4;
+
+impl WarmModels {
+    /// Notes that `model` completed on the worker in `slot`.
+    pub fn note(&mut self, model: Symbol, slot: crate::ids::WorkerSlot) {
+        let workers = self.by_model.entry(model).or_default();
+        if let Some(position) = workers.iter().position(|&other| other == slot) {
+            workers.remove(position);
+        }
+        workers.insert(0, slot);
+        workers.truncate(WARM_WORKERS_MAX);
+    }
+
+    /// The workers where `model` ran last, most recent first.
+    pub fn workers(&self, model: Symbol) -> &[crate::ids::WorkerSlot] {
+        self.by_model.get(&model).map_or(&[], Vec::as_slice)
+    }
+
+    /// Forgets the worker in `slot` (it left; the slot may be reused).
+    pub fn forget_worker(&mut self, slot: crate::ids::WorkerSlot) {
+        for workers in self.by_model.values_mut() {
+            workers.retain(|&other| other != slot);
+        }
+    }
+}
+
+/// A duration normalized to inference: `duration_ns` of a `test_type` test.
+pub fn normalized_ns(duration_ns: u64, test_type: TestType) -> u64 {
+    (u128::from(duration_ns) * 100 / u128::from(test_type.duration_factor_percent())) as u64
+}
+
+/// A normalized duration scaled back to `test_type`.
+pub fn denormalized_ns(normalized_ns: u64, test_type: TestType) -> u64 {
+    (u128::from(normalized_ns) * u128::from(test_type.duration_factor_percent()) / 100) as u64
+}

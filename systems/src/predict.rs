@@ -1,0 +1,68 @@
+//! Run-time prediction: how long a task will take on a worker, from the most specific history there is.
+//!
+//! The chain: the model on this worker → the family on this worker → the family on the worker's shape
+//! → the prior (the family's prior duration over the best prior speed of the hardware the task may use
+//! on that shape). Durations are kept normalized to inference and scaled by the task's test type.
+
+use ballast_components::capability::HardwareSet;
+use ballast_components::family::{ModelFamily, TestType};
+pub use ballast_components::history::PredictionSource;
+use ballast_components::history::{History, PRIOR_SPEED, denormalized_ns};
+use ballast_components::shape::Shape;
+use ballast_components::symbols::Symbol;
+use ballast_components::worker::Capabilities;
+
+/// A predicted run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// The run time, in nanoseconds.
+    pub duration_ns: u64,
+    /// Where it came from.
+    pub source: PredictionSource,
+}
+
+/// Completions needed before a level of the chain is trusted over the next.
+const MODEL_SAMPLES_MIN: u32 = 1;
+const FAMILY_ON_WORKER_SAMPLES_MIN: u32 = 3;
+const FAMILY_ON_SHAPE_SAMPLES_MIN: u32 = 3;
+
+/// The best prior speed of the hardware a task of `family` may use on a worker with `capabilities`
+/// (`allowed` empty: any kind it has).
+pub fn prior_speed(family: ModelFamily, allowed: HardwareSet, capabilities: &Capabilities) -> f32 {
+    let usable =
+        if allowed.is_empty() { capabilities.hardware } else { HardwareSet(allowed.0 & capabilities.hardware.0) };
+    let speeds = &PRIOR_SPEED[family.index()];
+    usable.iter().map(|kind| speeds[kind.index()]).fold(1.0, f32::max)
+}
+
+/// The normalized run time of `family` on a shape, from its history or the prior.
+pub fn shape_duration_ns(family: ModelFamily, allowed: HardwareSet, shape: &Shape) -> (u64, PredictionSource) {
+    let stats = &shape.history[family.index()];
+    if stats.completed >= FAMILY_ON_SHAPE_SAMPLES_MIN {
+        return (stats.duration_ewma_ns, PredictionSource::FamilyOnShape);
+    }
+    let prior_ns =
+        family.prior_duration_ms() as f64 * 1e6 / f64::from(prior_speed(family, allowed, &shape.capabilities));
+    (prior_ns as u64, PredictionSource::Prior)
+}
+
+/// Predicts the run time of a task on a worker.
+pub fn predict(
+    model: Option<Symbol>,
+    family: ModelFamily,
+    test_type: TestType,
+    allowed: HardwareSet,
+    history: &History,
+    shape: &Shape,
+) -> Prediction {
+    let (normalized_ns, source) = if let Some(stats) =
+        model.and_then(|model| history.model(model)).filter(|stats| stats.completed >= MODEL_SAMPLES_MIN)
+    {
+        (stats.duration_ewma_ns, PredictionSource::ModelOnWorker)
+    } else if history.by_family[family.index()].completed >= FAMILY_ON_WORKER_SAMPLES_MIN {
+        (history.by_family[family.index()].duration_ewma_ns, PredictionSource::FamilyOnWorker)
+    } else {
+        shape_duration_ns(family, allowed, shape)
+    };
+    Prediction { duration_ns: denormalized_ns(normalized_ns, test_type).max(1), source }
+}
