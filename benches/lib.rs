@@ -99,6 +99,37 @@ impl SteadyState {
         self.engine.view().counters().placements - before
     }
 
+    /// Completes `churn` running tasks and ticks, so their workers have room again (no submissions).
+    pub fn free_churn(&mut self) {
+        for _ in 0..self.churn {
+            let Some((task, worker)) = self.running.pop_front() else { break };
+            self.engine.push(Command::TaskCompleted { task, worker, duration_ns: 1_000_000 }).expect("inbox has room");
+        }
+        self.tick();
+    }
+
+    /// Queues `churn` submissions for the next tick.
+    pub fn submit_churn(&mut self) {
+        self.submit(self.churn as u64);
+    }
+
+    /// Queues a heartbeat with a utilization report from `count` workers, in turn.
+    pub fn heartbeats(&mut self, count: usize) {
+        let workers: Vec<WorkerId> = self.engine.view().workers().map(|worker| worker.worker.id).collect();
+        for index in 0..count {
+            let worker = workers[(self.next_task as usize + index) % workers.len()];
+            let busy = (index % 100) as f32 / 100.0;
+            let utilization = UtilizationReport { cpu: busy, memory: busy, gpu: 0.0 };
+            self.engine.push(Command::Heartbeat { worker, utilization: Some(utilization) }).expect("inbox has room");
+        }
+        self.next_task += count as u64;
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// [`SteadyState::prepare`] then [`SteadyState::tick_once`].
     pub fn step(&mut self) -> u64 {
         self.prepare();

@@ -57,8 +57,20 @@ pub struct Tier {
     pub cost: u128,
     /// The shapes.
     pub shapes: ShapeSet,
+    /// The same shapes in ascending order, for small tiers that are walked shape by shape.
+    pub members: Vec<ShapeId>,
     /// How many shapes.
     pub shape_count: usize,
+    /// How many of them the class skips (all of them: the search passes the tier by at once).
+    pub skipped_count: usize,
+}
+
+impl Tier {
+    /// Whether the class skips every shape of the tier.
+    #[inline]
+    pub fn all_skipped(&self) -> bool {
+        self.skipped_count == self.shape_count
+    }
 }
 
 /// Where a class looks for workers.
@@ -95,14 +107,40 @@ impl Candidates {
     /// Whether no eligible worker had room at the last look and none gained room since.
     #[inline]
     pub fn is_blocked(&self) -> bool {
-        self.skipped_count == self.shape_count && self.inbox.is_empty()
+        self.all_skipped() && self.inbox.is_empty()
+    }
+
+    /// Whether every eligible shape is skipped: only the workers in `inbox` may have room.
+    #[inline]
+    pub fn all_skipped(&self) -> bool {
+        self.skipped_count == self.shape_count
     }
 
     /// Skips `shape` until one of its workers gains room.
     pub fn skip(&mut self, shape: ShapeId) {
         if self.skipped.insert(shape) {
             self.skipped_count += 1;
+            if let Some(tier) = self.tier_of(shape) {
+                self.tiers[tier].skipped_count += 1;
+            }
         }
+    }
+
+    /// Skips every eligible shape and empties the inbox: the class is blocked until a worker gains room.
+    pub fn skip_all(&mut self) {
+        for tier in &mut self.tiers {
+            self.skipped.union_with(&tier.shapes);
+            tier.skipped_count = tier.shape_count;
+        }
+        self.skipped_count = self.shape_count;
+        self.inbox.clear();
+    }
+
+    /// The index of the tier that holds `shape`.
+    fn tier_of(&self, shape: ShapeId) -> Option<usize> {
+        let cost = *self.costs.get(&shape)?;
+        let position = self.tiers.partition_point(|tier| tier.cost < cost);
+        (self.tiers.get(position)?.cost == cost).then_some(position)
     }
 
     /// Notes that the worker in `slot`, of `shape`, gained room.
@@ -122,6 +160,7 @@ impl Candidates {
     pub fn reset(&mut self) {
         self.skipped.clear();
         self.skipped_count = 0;
+        self.tiers.iter_mut().for_each(|tier| tier.skipped_count = 0);
         self.inbox.clear();
     }
 
@@ -134,7 +173,11 @@ impl Candidates {
             let position = self.tiers.partition_point(|tier| tier.cost < old);
             let tier = &mut self.tiers[position];
             assert!(tier.cost == old && tier.shapes.remove(scored.shape), "a shape sits in the tier of its cost");
+            tier.members.retain(|&member| member != scored.shape);
             tier.shape_count -= 1;
+            if self.skipped.contains(scored.shape) {
+                tier.skipped_count -= 1;
+            }
             if tier.shape_count == 0 {
                 self.tiers.remove(position);
             }
@@ -142,11 +185,17 @@ impl Candidates {
         }
         let position = self.tiers.partition_point(|tier| tier.cost < scored.cost);
         if self.tiers.get(position).is_none_or(|tier| tier.cost != scored.cost) {
-            self.tiers.insert(position, Tier { cost: scored.cost, shapes: ShapeSet::default(), shape_count: 0 });
+            self.tiers.insert(position, Tier { cost: scored.cost, ..Tier::default() });
         }
-        if self.tiers[position].shapes.insert(scored.shape) {
-            self.tiers[position].shape_count += 1;
+        let tier = &mut self.tiers[position];
+        if tier.shapes.insert(scored.shape) {
+            let at = tier.members.partition_point(|&member| member < scored.shape);
+            tier.members.insert(at, scored.shape);
+            tier.shape_count += 1;
             self.shape_count += 1;
+            if self.skipped.contains(scored.shape) {
+                tier.skipped_count += 1;
+            }
         }
     }
 }

@@ -110,6 +110,16 @@ impl ShapeSet {
         self.words.get(index).copied().unwrap_or(0)
     }
 
+    /// Adds every shape of `other`.
+    pub fn union_with(&mut self, other: &ShapeSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (word, &bits) in self.words.iter_mut().zip(&other.words) {
+            *word |= bits;
+        }
+    }
+
     /// How many words the set spans.
     #[inline]
     pub fn word_count(&self) -> usize {

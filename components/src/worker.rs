@@ -331,7 +331,7 @@ impl ThermalState {
 }
 
 /// A worker's thermal state and when it was entered.
-#[derive(Component, Clone, Copy, Debug, Default)]
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Thermal {
     /// The state.
     pub state: ThermalState,

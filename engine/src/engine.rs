@@ -342,6 +342,11 @@ impl Engine {
         Ok(runs.len())
     }
 
+    /// Clears the tick-time histogram, for a harness that measures a steady state after a warm-up.
+    pub fn reset_tick_histogram(&mut self) {
+        self.world.resource_mut::<Metrics>().tick_ns.reset();
+    }
+
     /// A read-only view of the engine's state.
     pub fn view(&self) -> View<'_> {
         View::new(&self.world)
@@ -522,8 +527,19 @@ impl Engine {
             }
         }
         let mut queued: FxHashSet<Entity> = FxHashSet::default();
-        for class in &classes.classes {
+        for (index, class) in classes.classes.iter().enumerate() {
             queued.extend(class.pending.iter().map(|(_, entry)| entry.entity));
+            for tier in &class.candidates.tiers {
+                let skipped = (0..tier.shapes.word_count())
+                    .map(|word| (tier.shapes.word(word) & class.candidates.skipped.word(word)).count_ones() as usize)
+                    .sum::<usize>();
+                if skipped != tier.skipped_count {
+                    violations.push(format!(
+                        "class {index}: a tier counts {} skipped shapes but holds {skipped}",
+                        tier.skipped_count
+                    ));
+                }
+            }
         }
         for state in keys.keys.values() {
             queued.extend(state.waiting.iter().copied());

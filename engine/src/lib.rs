@@ -46,6 +46,8 @@ pub mod fuzzing;
 pub mod handle;
 #[cfg(feature = "sim")]
 pub mod quality;
+#[cfg(feature = "sim")]
+pub mod scale;
 pub mod schedule;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -33,7 +33,7 @@ enum Commands {
     Policies,
     /// List the simulation scenarios.
     Scenarios,
-    /// Benchmarks: placement quality of every policy.
+    /// Benchmarks: placement quality of every policy, and the engine at growing pool sizes.
     #[command(subcommand)]
     Bench(BenchCommand),
 }
@@ -42,6 +42,46 @@ enum Commands {
 enum BenchCommand {
     /// Every policy on the same seeded scenarios: a table of quality metrics, lower is better.
     Quality(QualityArgs),
+    /// The engine at growing pool sizes: placements/s, tick time, memory per task and per worker.
+    Scale(ScaleArgs),
+    /// Measures one pool size's memory in this (fresh) process and prints it as JSON; `scale` runs it.
+    #[command(hide = true)]
+    MemoryProbe(MemoryProbeArgs),
+}
+
+#[derive(clap::Args)]
+struct ScaleArgs {
+    /// Pool sizes (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = ballast::scale::DEFAULT_WORKERS)]
+    workers: Vec<u32>,
+    /// Tasks per throughput run (default: 100 per worker, at most 1,000,000).
+    #[arg(long)]
+    tasks: Option<u64>,
+    /// Seed of the pools and workloads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the rows as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw the scalability chart (SVG) to this file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Also compare the index search with an exhaustive scan (sizes up to 10,000 workers; slow).
+    #[arg(long)]
+    exact_check: bool,
+    /// Skip the memory probes (each runs in a fresh process and queues a million tasks).
+    #[arg(long)]
+    no_memory: bool,
+}
+
+#[derive(clap::Args)]
+struct MemoryProbeArgs {
+    /// Workers in the pool.
+    #[arg(long)]
+    workers: u32,
+    /// Seed of the pool and tasks.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(clap::Args)]
@@ -142,6 +182,13 @@ fn main() -> Result<()> {
             Ok(())
         }
         Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
+        Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
+        Commands::Bench(BenchCommand::MemoryProbe(args)) => {
+            let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
+                .context("the memory probe failed")?;
+            println!("{}", serde_json::to_string(&probe).context("serializing the probe")?);
+            Ok(())
+        }
         Commands::Scenarios => {
             for scenario in Scenario::all() {
                 println!("{:<22} {}", scenario.name(), scenario.description());
@@ -236,6 +283,38 @@ fn run_quality(args: QualityArgs) -> Result<()> {
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn run_scale(args: ScaleArgs) -> Result<()> {
+    use ballast::scale::{self, MemoryProbe, ScalePlan};
+    let plan = ScalePlan { workers: args.workers, tasks: args.tasks, seed: args.seed, exact_check: args.exact_check };
+    let seed = args.seed;
+    let exe = std::env::current_exe().context("finding this program to run the memory probes")?;
+    let mut memory = |workers: u32| -> Option<MemoryProbe> {
+        if args.no_memory {
+            return None;
+        }
+        let output = std::process::Command::new(&exe)
+            .args(["bench", "memory-probe", "--workers", &workers.to_string(), "--seed", &seed.to_string()])
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            eprintln!("memory probe at {workers} workers failed: {}", String::from_utf8_lossy(&output.stderr));
+            return None;
+        }
+        serde_json::from_slice::<Option<MemoryProbe>>(&output.stdout).ok().flatten()
+    };
+    let mut progress = |message: &str| eprintln!("{message}");
+    let report = scale::run(&plan, &mut memory, &mut progress).context("a scale run failed")?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.svg {
+        scale::write_chart(&report, path).map_err(anyhow::Error::msg)?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use ballast_components::family::ModelFamily;
 use ballast_components::history::History;
 use ballast_components::ids::{ClassId, TaskId, WorkerId};
 use ballast_components::metrics::{Counters, Metrics};
+use ballast_components::shape::Shapes;
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
 use ballast_components::worker::{Capabilities, Health, Load, Thermal, Utilization, Worker, WorkerTasks};
@@ -98,6 +99,17 @@ impl<'a> View<'a> {
     /// Live workers.
     pub fn worker_count(&self) -> usize {
         self.world.resource::<Directory>().workers.len()
+    }
+
+    /// Worker shapes (distinct capability sets) seen so far.
+    pub fn shape_count(&self) -> usize {
+        self.world.resource::<Shapes>().shapes.len()
+    }
+
+    /// Requirement sets and classes (requirement set and family) seen so far.
+    pub fn class_counts(&self) -> (usize, usize) {
+        let classes = self.world.resource::<Classes>();
+        (classes.requirement_sets.len(), classes.classes.len())
     }
 
     /// Live tasks (pending, assigned or running).

@@ -110,7 +110,10 @@ pub fn check_worker_health(
         let entity = worker.entity;
         let busy = !worker.load.is_idle();
         let full = worker.load.slots_used >= worker.capabilities.slots;
-        *worker.thermal = next_thermal(*worker.thermal, busy, full, now, timings);
+        let thermal = next_thermal(*worker.thermal, busy, full, now, timings);
+        if thermal != *worker.thermal {
+            *worker.thermal = thermal;
+        }
         let target = health_after_silence(
             now.since(worker.health.last_heartbeat_at),
             config.heartbeat_suspect_after_ms * 1_000_000,

@@ -9,6 +9,7 @@ mod invariants;
 mod pipeline;
 mod policies;
 mod quality;
+mod scale;
 mod schedule;
 mod systems;
 mod tidy;

@@ -114,6 +114,12 @@ pub enum SimError {
     /// The scenario's history could not be given to the engine.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// The engine refused a command a harness sent it.
+    #[error("the engine refused a command: {0}")]
+    Refused(String),
+    /// A run lost or duplicated tasks.
+    #[error("a run broke an invariant:\n{0}")]
+    Invariants(String),
 }
 
 /// Progress of a running simulation.
@@ -913,6 +919,8 @@ impl Simulation<'_> {
             invariant_violations: self.violation_count,
             invariant_violation_samples: self.violations.clone(),
             trace_hash: format!("{:016x}", self.trace.digest()),
+            shapes: self.engine.view().shape_count() as u64,
+            classes: self.engine.view().class_counts().1 as u64,
             peak_rss_bytes: None,
         }
     }

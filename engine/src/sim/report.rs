@@ -117,6 +117,12 @@ pub struct SimReport {
     pub invariant_violation_samples: Vec<String>,
     /// A hash of every assignment (tick time, task, worker, attempt) in order.
     pub trace_hash: String,
+    /// Worker shapes (distinct capability sets) in the pool.
+    #[serde(default)]
+    pub shapes: u64,
+    /// Requirement classes (requirement set and family) the tasks formed.
+    #[serde(default)]
+    pub classes: u64,
     /// Peak resident memory of the process, in bytes, when the CLI could read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_bytes: Option<u64>,
@@ -151,6 +157,7 @@ impl SimReport {
             self.tick_ns_p99 as f64 / 1e3,
             self.ticks
         );
+        let _ = writeln!(text, "  pool         {} worker shapes, {} task classes", self.shapes, self.classes);
         let _ = writeln!(
             text,
             "  makespan     {:.1} s (lower bound {:.1} s, ratio {:.3}); utilization {:.1}%",

@@ -15,6 +15,7 @@
 
 use ballast_components::class::RequirementSet;
 use ballast_components::config::PolicyName;
+use ballast_components::history::History;
 use ballast_components::ids::{ClassId, WorkerSlot};
 use ballast_components::queue::Queued;
 use ballast_components::symbols::Symbol;
@@ -64,6 +65,8 @@ pub(crate) struct BatchScratch {
     best: Vec<Best>,
     placed: Vec<bool>,
     classes: Vec<ClassId>,
+    /// The candidate workers' slots, ascending.
+    slots: Vec<u32>,
 }
 
 /// Gathers a batch starting with `first` (already popped from the tick's heap), weighs it, places what
@@ -72,6 +75,13 @@ pub(super) fn place_batch(pool: &mut Pool, scratch: &mut Scratch, first: ClassId
     let batch = &mut scratch.batch;
     gather(pool, &mut scratch.active, batch, first);
     if batch.tasks.is_empty() {
+        if batch.slots.is_empty() {
+            // No worker has room for any of these classes: they wait, at no cost per tick, until one
+            // of their workers gains room.
+            for &class in &batch.classes {
+                block(&mut pool.classes.classes[class.index()]);
+            }
+        }
         return 0;
     }
     weigh(pool, batch, &mut scratch.lanes);
@@ -168,6 +178,8 @@ fn gather(
         active.pop();
         batch.classes.push(class);
     }
+    // The candidate workers: those with room now for a task of one of the classes.
+    list_candidates(pool, &batch.classes, &mut batch.slots);
     let mut claimed_keys: Vec<Symbol> = Vec::new();
     let mut open: Vec<bool> = vec![true; batch.classes.len()];
     while batch.tasks.len() < tasks_max {
@@ -213,18 +225,54 @@ fn gather(
     }
 }
 
+/// Lists in `slots` the schedulable workers with a free seat that have room for a task of at least one
+/// of `classes` now (a worker with a free slot but not the GPU or memory a class needs is no candidate),
+/// and returns their free seats.
+fn list_candidates(pool: &Pool, classes: &[ClassId], slots: &mut Vec<u32>) -> u64 {
+    let open = &pool.index.has_free_slot & &pool.index.schedulable;
+    let mut listed = roaring::RoaringBitmap::new();
+    let mut seats = 0u64;
+    let mut consider = |slot: u32, set: &RequirementSet| {
+        if listed.contains(slot) {
+            return;
+        }
+        let Some(worker) = pool.directory.worker_in(WorkerSlot(slot)).and_then(|entity| pool.workers.get(entity).ok())
+        else {
+            return;
+        };
+        let requirements = &set.requirements;
+        if worker.load.fit(worker.capabilities, &requirements.demand, &requirements.gpu_models).is_some() {
+            listed.insert(slot);
+            seats += u64::from(worker.load.seats(worker.capabilities).saturating_sub(worker.load.slots_used));
+        }
+    };
+    for &class in classes {
+        let set = class_set(pool, class);
+        let candidates = &pool.classes.classes[class.index()].candidates;
+        if candidates.all_skipped() {
+            // Every shape had no room at the last look: only the workers that gained room since can.
+            for &slot in &candidates.inbox {
+                if open.contains(slot.0) && set.eligible.contains(slot.0) {
+                    consider(slot.0, set);
+                }
+            }
+        } else if open.len() < set.eligible.len() {
+            // Walk the smaller of the two sets and test the other.
+            open.iter().filter(|&slot| set.eligible.contains(slot)).for_each(|slot| consider(slot, set));
+        } else {
+            set.eligible.iter().filter(|&slot| open.contains(slot)).for_each(|slot| consider(slot, set));
+        }
+    }
+    slots.clear();
+    slots.extend(listed.iter());
+    seats
+}
+
 /// Lists the candidate workers and predicts every task's run time on each.
 fn weigh(pool: &Pool, batch: &mut BatchScratch, lanes: &mut Vec<u64>) {
     let context = context(pool);
     batch.workers.clear();
-    let mut slots: Vec<u32> = Vec::new();
-    for &class in &batch.classes {
-        let set = class_set(pool, class);
-        slots.extend(set.eligible.iter().filter(|&slot| context.shapes.level_of[slot as usize].is_some()));
-    }
-    slots.sort_unstable();
-    slots.dedup();
-    for slot in slots {
+    for &slot in &batch.slots {
         let slot = WorkerSlot(slot);
         let entity = context.directory.worker_in(slot).expect("a listed worker is live");
         let worker = context.workers.get(entity).expect("a listed worker is live");
@@ -335,19 +383,43 @@ fn decide(
     batch.best.clear();
     batch.best.resize(task_count, Best::default());
     let mut decisions = Vec::new();
+    // What the costs read, looked up once per batch rather than once per (task, worker) pair.
+    let tasks: Vec<(TaskFacts, &[WorkerSlot])> = batch
+        .tasks
+        .iter()
+        .map(|task| {
+            let facts = task_facts(pool, task, class_set(pool, task.class));
+            let warm = facts.model.map_or(&[][..], |model| context.warm.workers(model));
+            (facts, warm)
+        })
+        .collect();
+    let histories: Vec<Option<&History>> = batch
+        .workers
+        .iter()
+        .map(|worker| {
+            let entity = context.directory.worker_in(worker.slot)?;
+            context.workers.get(entity).ok().map(|data| data.history)
+        })
+        .collect();
     // The cost of task `t` on worker `w` as the batch has filled it, with the devices, if it fits.
     let cost = |batch: &BatchScratch, t: usize, w: usize| -> Option<(u128, DeviceMask)> {
         let run = batch.run_ns[t * worker_count + w]?;
-        let task = &batch.tasks[t];
-        let set = class_set(pool, task.class);
+        let (facts, warm) = &tasks[t];
         let worker = &batch.workers[w];
-        let capabilities = &context.shapes.shape(worker.slot).capabilities;
-        let devices = worker.load.fit(capabilities, &set.requirements.demand, &set.requirements.gpu_models)?;
-        let facts = task_facts(pool, task, set);
-        let worker_facts = worker_facts(&context, worker, &facts)?;
+        let shape = context.shapes.shape(worker.slot);
+        let devices =
+            worker.load.fit(&shape.capabilities, &facts.requirements.demand, &facts.requirements.gpu_models)?;
+        let worker_facts = WorkerFacts {
+            capabilities: &shape.capabilities,
+            load: &worker.load,
+            history: histories[w]?,
+            shape,
+            ready_ns: worker.ready_ns(),
+            warm: warm.contains(&worker.slot),
+        };
         let prediction =
             crate::predict::Prediction { duration_ns: run, source: crate::predict::PredictionSource::Prior };
-        Some((exact_cost(policy, context.weights, &facts, &worker_facts, prediction), devices))
+        Some((exact_cost(policy, context.weights, facts, &worker_facts, prediction), devices))
     };
     let rescore = |batch: &BatchScratch, t: usize| -> Best {
         let mut best = Best::default();

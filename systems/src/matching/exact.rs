@@ -57,24 +57,5 @@ pub(super) fn best(
 
 /// Marks every eligible shape of the class skipped: nothing has room until a worker gains some.
 pub(super) fn block(class: &mut Class) {
-    let shapes: Vec<_> = class
-        .candidates
-        .tiers
-        .iter()
-        .flat_map(|tier| (0..tier.shapes.word_count()).flat_map(move |word| bits(tier.shapes.word(word), word)))
-        .collect();
-    for shape in shapes {
-        class.candidates.skip(shape);
-    }
-    class.candidates.inbox.clear();
-}
-
-fn bits(mut word: u64, index: usize) -> impl Iterator<Item = ballast_components::shape::ShapeId> {
-    std::iter::from_fn(move || {
-        (word != 0).then(|| {
-            let bit = word.trailing_zeros();
-            word &= word - 1;
-            ballast_components::shape::ShapeId((index * 64) as u32 + bit)
-        })
-    })
+    class.candidates.skip_all();
 }

@@ -1,11 +1,12 @@
 //! The index search for large classes: tiers of shapes with equal static cost, walked cheapest first,
 //! levels within a tier from the best, through bit sets of shapes per level.
 
-use ballast_components::class::{Class, RequirementSet};
+use ballast_components::class::{Candidates, Class, RequirementSet};
 use ballast_components::config::PolicyName;
 use ballast_components::ids::WorkerSlot;
 use ballast_components::shape::{ShapeId, ShapeSet};
 use ballast_components::worker::DeviceMask;
+use rustc_hash::FxHashMap;
 
 use super::{Choice, Context};
 use crate::policy::{TaskFacts, combined_cost, rounded, static_cost, weights_for};
@@ -28,16 +29,25 @@ impl Found {
     }
 }
 
-/// The index cost of the worker in `slot` for the class, if it is listed and fits.
-fn cost_of(context: &Context, set: &RequirementSet, task: &TaskFacts, slot: WorkerSlot) -> Option<Found> {
-    if !set.eligible.contains(slot.0) {
-        return None;
-    }
+/// The index cost of the worker in `slot` for the class, if it is listed and fits. `costs` are the
+/// class's static costs per shape (the priority policy's depend on the task, so it computes its own).
+fn cost_of(
+    context: &Context,
+    costs: &FxHashMap<ShapeId, u128>,
+    set: &RequirementSet,
+    task: &TaskFacts,
+    slot: WorkerSlot,
+) -> Option<Found> {
     let level = context.shapes.level_of[slot.index()]?;
+    // The class has a cost for exactly the shapes that meet its requirements.
+    let &class_cost = costs.get(&context.shapes.shape_of[slot.index()])?;
     let devices = context.fit(slot, set)?;
-    let shape = context.shapes.shape(slot);
     let weights = weights_for(context.policy, context.weights, task.priority);
-    let base = rounded(static_cost(context.policy, weights, task.requirements, task.family, shape));
+    let base = if context.policy == PolicyName::Priority {
+        rounded(static_cost(context.policy, weights, task.requirements, task.family, context.shapes.shape(slot)))
+    } else {
+        class_cost
+    };
     let mut cost = combined_cost(context.policy, weights, base, level);
     if context.warm(task, slot) && uses_warmth(context.policy) {
         cost = cost * u128::from(1_000 - weights.warm_permille.min(999)) / 1_000;
@@ -61,14 +71,15 @@ pub(super) fn best(
     let mut best: Option<Found> = None;
     if let Some(model) = task.model.filter(|_| uses_warmth(context.policy)) {
         for &slot in context.warm.workers(model) {
-            if let Some(found) = cost_of(context, set, task, slot)
+            if let Some(found) = cost_of(context, &class.candidates.costs, set, task, slot)
                 && found.beats(&best)
             {
                 best = Some(found);
             }
         }
     }
-    class.candidates.inbox.retain(|&slot| match cost_of(context, set, task, slot) {
+    let Candidates { inbox, costs, .. } = &mut class.candidates;
+    inbox.retain(|&slot| match cost_of(context, costs, set, task, slot) {
         Some(found) => {
             if found.beats(&best) {
                 best = Some(found);
@@ -86,39 +97,37 @@ pub(super) fn best(
             // Tiers come cheapest first and a level never lowers a cost.
             break;
         }
+        if tier.all_skipped() {
+            continue;
+        }
+        if tier.shape_count <= SHAPES_PER_TIER_WALKED {
+            // A small tier: each listed, unskipped shape's best level is a bit scan of its own level mask.
+            for &shape in &tier.members {
+                let nonempty = context.shapes.nonempty[shape.index()];
+                if nonempty == 0 || candidates.skipped.contains(shape) {
+                    continue;
+                }
+                let level = nonempty.trailing_zeros() as u8;
+                if best.is_some_and(|best| best.cost <= combined_cost(context.policy, weights, tier.cost, level)) {
+                    continue;
+                }
+                match scan_shape(context, shape, level, set) {
+                    Some((found_level, slot, devices)) => {
+                        let cost = combined_cost(context.policy, weights, tier.cost, found_level);
+                        let found = Found { cost, slot, devices };
+                        if found.beats(&best) {
+                            best = Some(found);
+                        }
+                    }
+                    None => to_skip.push(shape),
+                }
+            }
+            continue;
+        }
         // Shapes of the tier with a listed worker that are not skipped.
         let available =
             |word: usize| tier.shapes.word(word) & context.shapes.listed.word(word) & !candidates.skipped.word(word);
         if (0..tier.shapes.word_count()).all(|word| available(word) == 0) {
-            continue;
-        }
-        if tier.shape_count <= SHAPES_PER_TIER_WALKED {
-            // A small tier: each available shape's best level is a bit scan of its own level mask.
-            for word in 0..tier.shapes.word_count() {
-                let mut bits = available(word);
-                while bits != 0 {
-                    let shape = ShapeId((word * 64) as u32 + bits.trailing_zeros());
-                    bits &= bits - 1;
-                    let nonempty = context.shapes.nonempty[shape.index()];
-                    if nonempty == 0 {
-                        continue;
-                    }
-                    let level = nonempty.trailing_zeros() as u8;
-                    if best.is_some_and(|best| best.cost <= combined_cost(context.policy, weights, tier.cost, level)) {
-                        continue;
-                    }
-                    match scan_shape(context, shape, level, set) {
-                        Some((found_level, slot, devices)) => {
-                            let cost = combined_cost(context.policy, weights, tier.cost, found_level);
-                            let found = Found { cost, slot, devices };
-                            if found.beats(&best) {
-                                best = Some(found);
-                            }
-                        }
-                        None => to_skip.push(shape),
-                    }
-                }
-            }
             continue;
         }
         // A large tier: walk the levels in use from the best, through the shapes with a worker there.
