@@ -1,5 +1,6 @@
 //! Ballast's integration tests: one binary, one module per feature area.
 
+mod analysis;
 mod bad_input;
 mod check;
 mod determinism;
