@@ -4,6 +4,8 @@
 //! Two ways in: [`Engine::push`] queues a command for the next tick's admit stage (refusals come back
 //! as [`Event::CommandRejected`]); the typed methods ([`Engine::submit`], [`Engine::register_worker`], …)
 //! apply one command at once and return its typed error. Both run the same admission code.
+//!
+//! [`Engine::record_to`] records every command and event from then on (see [`crate::record`]).
 
 use std::time::Instant;
 
@@ -36,6 +38,7 @@ use ballast_systems::admit::admit;
 use ballast_systems::explain::{count_exclusions, meets_requirements};
 use ballast_systems::pool::Pool;
 
+use crate::record::{self, Apply, ConfigDto, Header, Line, PastRunDto, RecordError, RecordStats, Recorder, SimHeader};
 use crate::schedule::initialized_schedule;
 use crate::view::View;
 
@@ -107,6 +110,9 @@ pub struct Engine {
     schedule: Schedule,
     admission: SystemState<Pool<'static, 'static>>,
     busy_ns: u64,
+    recorder: Option<Recorder>,
+    /// Events at the front of the outbox that are already recorded.
+    events_recorded: usize,
 }
 
 impl Engine {
@@ -138,7 +144,7 @@ impl Engine {
             panic!("the tick schedule does not build: {}", error.to_string(&Default::default(), &world))
         });
         let admission = SystemState::new(&mut world);
-        Ok(Engine { world, schedule, admission, busy_ns: 0 })
+        Ok(Engine { world, schedule, admission, busy_ns: 0, recorder: None, events_recorded: 0 })
     }
 
     /// The engine's configuration.
@@ -154,11 +160,15 @@ impl Engine {
     /// Queues a command for the next tick. Refusals come back as [`Event::CommandRejected`].
     pub fn push(&mut self, command: Command) -> Result<(), CommandError> {
         let max = self.config().inbox_len_max;
-        let mut inbox = self.world.resource_mut::<Inbox>();
+        let inbox = self.world.resource::<Inbox>();
         if inbox.commands.len() >= max {
             return Err(CommandError::InboxFull { max });
         }
-        inbox.commands.push(command);
+        if let Some(recorder) = self.recorder.as_mut() {
+            let now = self.world.resource::<Clock>().now.0;
+            recorder.command(now, Apply::Tick, &command);
+        }
+        self.world.resource_mut::<Inbox>().commands.push(command);
         Ok(())
     }
 
@@ -170,17 +180,81 @@ impl Engine {
         }
         clock.now = now;
         clock.tick_count += 1;
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.tick(now.0);
+        }
         let started = Instant::now();
         self.schedule.run(&mut self.world);
         let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.busy_ns = self.busy_ns.saturating_add(elapsed_ns);
         record_ns(&mut self.world.resource_mut::<Metrics>().tick_ns, elapsed_ns);
+        self.record_events();
         Ok(())
     }
 
     /// Moves the events produced so far to the end of `into`.
     pub fn take_events(&mut self, into: &mut Vec<Event>) {
+        self.record_events();
+        self.events_recorded = 0;
         into.append(&mut self.world.resource_mut::<Outbox>().events);
+    }
+
+    /// Records the events in the outbox not recorded yet.
+    fn record_events(&mut self) {
+        let Some(recorder) = self.recorder.as_mut() else { return };
+        let now = self.world.resource::<Clock>().now.0;
+        let events = &self.world.resource::<Outbox>().events;
+        for event in events.get(self.events_recorded..).unwrap_or_default() {
+            recorder.event(now, event);
+        }
+        self.events_recorded = events.len();
+    }
+
+    /// Starts recording every command and event from now on to `sink`, one JSON object per line,
+    /// after a header with the engine's config (the format: [`crate::record`]). A recording already
+    /// running is finished first.
+    pub fn record_to(&mut self, sink: Box<dyn std::io::Write + Send>) -> Result<(), RecordError> {
+        self.start_recording(sink, None)
+    }
+
+    pub(crate) fn start_recording(
+        &mut self,
+        sink: Box<dyn std::io::Write + Send>,
+        sim: Option<SimHeader>,
+    ) -> Result<(), RecordError> {
+        if let Some(previous) = self.finish_recording() {
+            previous?;
+        }
+        let header = Line::Header(Box::new(Header {
+            format: record::FORMAT.to_owned(),
+            version: record::VERSION,
+            ballast_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source: if sim.is_some() { "sim" } else { "engine" }.to_owned(),
+            config: ConfigDto::from(self.config()),
+            sim,
+        }));
+        self.recorder = Some(Recorder::new(sink, &header)?);
+        self.events_recorded = self.world.resource::<Outbox>().events.len();
+        Ok(())
+    }
+
+    /// Adds a line of the recording's own (the simulator's ground truth); nothing when not recording.
+    pub(crate) fn record_line(&mut self, line: &Line<'_>) {
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.write(line);
+        }
+    }
+
+    /// Whether a recording is running.
+    pub fn is_recording(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Ends the recording (its `end` line, then a flush); `None` when none was running.
+    pub fn finish_recording(&mut self) -> Option<Result<RecordStats, RecordError>> {
+        self.record_events();
+        let recorder = self.recorder.take()?;
+        Some(recorder.finish(self.now().0))
     }
 
     /// Adds an event produced outside a tick (by an edge such as the handle).
@@ -190,6 +264,8 @@ impl Engine {
 
     /// The events produced so far.
     pub fn events(&mut self) -> Vec<Event> {
+        self.record_events();
+        self.events_recorded = 0;
         std::mem::take(&mut self.world.resource_mut::<Outbox>().events)
     }
 
@@ -200,9 +276,14 @@ impl Engine {
 
     /// Applies one command now; returns its refusals.
     fn apply_now(&mut self, command: Command) -> Vec<CommandError> {
+        if let Some(recorder) = self.recorder.as_mut() {
+            let now = self.world.resource::<Clock>().now.0;
+            recorder.command(now, Apply::Now, &command);
+        }
         let mut refused = Vec::new();
         admit(&mut self.world, &mut self.admission, [command], &mut |_, error| refused.push(error));
         self.admission.apply(&mut self.world);
+        self.record_events();
         refused
     }
 
@@ -338,6 +419,10 @@ impl Engine {
                 shapes.shapes[shape.index()].history_changed = true;
                 shapes.history_changed.push(shape);
             }
+        }
+        if let Some(recorder) = self.recorder.as_mut() {
+            let now = self.world.resource::<Clock>().now.0;
+            recorder.write(&Line::ImportHistory { t: now, runs: runs.iter().map(PastRunDto::of).collect() });
         }
         Ok(runs.len())
     }
@@ -579,5 +664,14 @@ impl Engine {
             }
         }
         violations
+    }
+}
+
+impl Drop for Engine {
+    /// A recording still running is finished (its `end` line written and flushed).
+    fn drop(&mut self) {
+        if let Some(Err(error)) = self.finish_recording() {
+            eprintln!("ballast: the recording could not be finished: {error}");
+        }
     }
 }

@@ -11,6 +11,10 @@
 //! 4. After each tick that produced events, one [`EventBatch`] is sent; a full event channel blocks the
 //!    engine until the coordinator catches up, so no event is ever dropped.
 //! 5. [`EngineHandle::shutdown`] (or drop) stops the thread after the commands sent before it.
+//!
+//! Recording: [`EngineHandle::start_recording`] records every command and event from then on (see
+//! [`crate::record`]); [`EngineHandle::stop_recording`] ends it. Commands are recorded in the order the
+//! engine thread receives them, so the recording replays what the engine really saw.
 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,6 +28,7 @@ use ballast_components::message::{Command, Event, Explanation};
 use ballast_components::metrics::Counters;
 
 use crate::engine::{Engine, ExplainError, TickError};
+use crate::record::RecordStats;
 
 /// Where the handle's engine gets its time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +105,9 @@ pub enum HandleError {
     /// The explain call was refused.
     #[error(transparent)]
     Explain(#[from] ExplainError),
+    /// The recording could not be started or finished.
+    #[error("recording: {0}")]
+    Record(String),
 }
 
 enum Request {
@@ -107,6 +115,8 @@ enum Request {
     Tick(Timestamp, Sender<Result<(), TickError>>),
     Explain(TaskId, Sender<Result<Explanation, ExplainError>>),
     Snapshot(Sender<Snapshot>),
+    StartRecording(Box<dyn std::io::Write + Send>, Sender<Result<(), HandleError>>),
+    StopRecording(Sender<Result<Option<RecordStats>, HandleError>>),
     Shutdown,
 }
 
@@ -193,6 +203,22 @@ impl EngineHandle {
         answer.recv().map_err(|_| HandleError::Stopped)
     }
 
+    /// Starts recording every command and event the engine sees from now on to `sink` (JSON lines,
+    /// see [`crate::record`]); a recording already running is finished first.
+    pub fn start_recording(&self, sink: impl std::io::Write + Send + 'static) -> Result<(), HandleError> {
+        let (reply, answer) = bounded(1);
+        self.sender.requests.send(Request::StartRecording(Box::new(sink), reply)).map_err(|_| HandleError::Stopped)?;
+        answer.recv().map_err(|_| HandleError::Stopped)?
+    }
+
+    /// Ends the recording after every command sent before this call (its `end` line, then a flush);
+    /// `None` when none was running.
+    pub fn stop_recording(&self) -> Result<Option<RecordStats>, HandleError> {
+        let (reply, answer) = bounded(1);
+        self.sender.requests.send(Request::StopRecording(reply)).map_err(|_| HandleError::Stopped)?;
+        answer.recv().map_err(|_| HandleError::Stopped)?
+    }
+
     /// Stops the engine thread after the commands sent before, and returns the engine.
     pub fn shutdown(mut self) -> Result<Engine, HandleError> {
         self.stop().ok_or(HandleError::Stopped)
@@ -269,6 +295,15 @@ fn run_engine(
                     counters: view.counters(),
                 };
                 let _ = reply.send(snapshot);
+            }
+            Ok(Request::StartRecording(sink, reply)) => {
+                let result = engine.record_to(sink).map_err(|error| HandleError::Record(error.to_string()));
+                let _ = reply.send(result);
+            }
+            Ok(Request::StopRecording(reply)) => {
+                let result =
+                    engine.finish_recording().transpose().map_err(|error| HandleError::Record(error.to_string()));
+                let _ = reply.send(result);
             }
             Ok(Request::Shutdown) | Err(RecvTimeoutError::Disconnected) => {
                 publish(&mut engine, &events);

@@ -46,6 +46,7 @@ pub mod fuzzing;
 pub mod handle;
 #[cfg(feature = "sim")]
 pub mod quality;
+pub mod record;
 #[cfg(feature = "sim")]
 pub mod scale;
 pub mod schedule;

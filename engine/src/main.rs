@@ -36,6 +36,40 @@ enum Commands {
     /// Benchmarks: placement quality of every policy, and the engine at growing pool sizes.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Replays: a recorded run under another policy, config or pool.
+    #[command(subcommand)]
+    Replay(ReplayCommand),
+}
+
+#[derive(Subcommand)]
+enum ReplayCommand {
+    /// Replays a recording (`ballast sim --record`) through a fresh engine and prints its report beside
+    /// the recorded one.
+    Events(ReplayEventsArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayEventsArgs {
+    /// The recording (JSON lines).
+    path: PathBuf,
+    /// Place with this policy instead of the recorded one (see `ballast policies`).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Use this engine config (JSON; missing fields take their defaults) instead of the recorded one.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Leave out this share of the workers (0 to 100), chosen by the recorded seed.
+    #[arg(long, default_value_t = 0.0)]
+    drop_workers: f64,
+    /// Write both reports as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Record the replay too.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -170,6 +204,10 @@ struct SimArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Record every command, event and the simulator's ground truth to this file (JSON lines; the
+    /// format is in docs/RECORDING.md).
+    #[arg(long)]
+    record: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -182,6 +220,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
+        Commands::Replay(ReplayCommand::Events(args)) => run_replay_events(args),
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
             let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
@@ -218,31 +257,52 @@ fn run_sim(args: SimArgs) -> Result<()> {
         engine: EngineConfig { policy, executor, batch_assignment: !args.no_batch, ..EngineConfig::default() },
         tick_interval_ms: args.tick_ms,
         check_engine_every_tick: args.check_invariants,
+        record: args.record.clone(),
         ..SimConfig::default()
     };
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(config.tasks);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tasks ended, {msg}")
-                .expect("static template")
-                .progress_chars("=> "),
-        );
-        bar
-    };
+    let bar = progress_bar(args.quiet, config.tasks);
     let mut on_progress = |progress: Progress| {
         bar.set_position(progress.tasks_ended);
         bar.set_message(format!("simulated {:.0} s", progress.sim_time_ns as f64 / 1e9));
     };
-    let mut report = sim::run(&config, &mut on_progress).context("the simulation could not start")?;
+    let mut report = sim::run(&config, &mut on_progress).context("the simulation could not run")?;
     bar.finish_and_clear();
     report.peak_rss_bytes = peak_rss_bytes();
     print!("{}", report.summary());
-    if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    if let Some(path) = &args.record {
+        let bytes = std::fs::metadata(path).map(|metadata| metadata.len()).unwrap_or(0);
+        println!(
+            "  recording    {} ({:.1} MiB, {:.0} bytes per task)",
+            path.display(),
+            bytes as f64 / (1024.0 * 1024.0),
+            bytes as f64 / report.tasks.max(1) as f64
+        );
     }
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    check_invariants(&report)
+}
+
+fn progress_bar(quiet: bool, tasks: u64) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(tasks);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tasks ended, {msg}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).context("serializing the report")?;
+    std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))
+}
+
+fn check_invariants(report: &sim::SimReport) -> Result<()> {
     if report.tasks_lost > 0 || report.tasks_duplicated > 0 || report.invariant_violations > 0 {
         bail!(
             "invariants violated: {} lost, {} duplicated, {} violations",
@@ -252,6 +312,57 @@ fn run_sim(args: SimArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn run_replay_events(args: ReplayEventsArgs) -> Result<()> {
+    let policy = match &args.policy {
+        Some(name) => Some(
+            PolicyName::parse(name)
+                .with_context(|| format!("unknown policy `{name}`; `ballast policies` lists them"))?,
+        ),
+        None => None,
+    };
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let dto: ballast::record::ConfigDto =
+                serde_json::from_str(&text).with_context(|| format!("{} is not an engine config", path.display()))?;
+            Some(dto.to_config().map_err(anyhow::Error::msg).with_context(|| format!("in {}", path.display()))?)
+        }
+        None => None,
+    };
+    let options =
+        sim::ReplayOptions { policy, config, drop_workers_percent: args.drop_workers, record: args.record.clone() };
+    let bar = progress_bar(args.quiet, 0);
+    let mut on_progress = |progress: Progress| {
+        bar.set_length(progress.tasks_total);
+        bar.set_position(progress.tasks_ended);
+        bar.set_message(format!("simulated {:.0} s", progress.sim_time_ns as f64 / 1e9));
+    };
+    let outcome = sim::replay(&args.path, &options, &mut on_progress)
+        .with_context(|| format!("replaying {}", args.path.display()))?;
+    bar.finish_and_clear();
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!(
+        "ballast replay events {}: {} workers ({} dropped), scenario {}, seed {}",
+        args.path.display(),
+        outcome.replay.workers,
+        outcome.workers_dropped,
+        outcome.replay.scenario,
+        outcome.replay.seed
+    );
+    print!("{}", sim::report::side_by_side("recorded", outcome.recorded.as_ref(), "replay", &outcome.replay));
+    println!(
+        "assignments: {} (recorded trace hash {}, recomputed from its events)",
+        if outcome.same_assignments { "identical to the recording" } else { "differ from the recording" },
+        outcome.recorded_trace_hash
+    );
+    if let Some(path) = &args.json {
+        write_json(path, &outcome)?;
+    }
+    check_invariants(&outcome.replay)
 }
 
 fn run_quality(args: QualityArgs) -> Result<()> {

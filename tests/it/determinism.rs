@@ -19,8 +19,9 @@ fn trace_hash(seed: u64, executor: ExecutorKind) -> String {
 }
 
 /// The assignments of seed 42 on this version. It changes only when placement decisions change on
-/// purpose; update it in the same commit and say why.
-const GOLDEN_SEED_42: &str = "26c43706623c38c9";
+/// purpose; update it in the same commit and say why. (Last changed when the simulator began drawing
+/// attempt failures from generators keyed by task and attempt: the workload changed, not the engine.)
+const GOLDEN_SEED_42: &str = "79de3f69ec88ec87";
 
 #[test]
 fn the_golden_run_still_places_the_same_way() {

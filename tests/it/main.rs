@@ -10,6 +10,7 @@ mod invariants;
 mod pipeline;
 mod policies;
 mod quality;
+mod record;
 mod scale;
 mod schedule;
 mod systems;

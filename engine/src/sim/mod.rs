@@ -14,11 +14,16 @@
 //! `check_engine_every_tick` it also runs the engine's own O(n) consistency check after every tick.
 //!
 //! # Determinism
-//! Everything the run does follows from the seed: one PRNG stream, an event queue ordered by
-//! (time, sequence number), and an engine that is itself deterministic. `trace_hash` hashes every
+//! Everything the run does follows from the seed: one PRNG stream draws the pool and the workload, in
+//! arrival order; whether an attempt fails is drawn from a generator keyed by (seed, task, attempt), so
+//! the workload a policy sees never depends on where earlier tasks ran (every policy gets the same
+//! tasks, and a replay of a recording under another policy gets the same failures for the same
+//! attempts). An event queue ordered by (time, sequence number) and an engine that is itself
+//! deterministic do the rest. `trace_hash` hashes every
 //! assignment (tick time, task, worker, attempt) in order; two runs with the same seed and config give
 //! the same hash, whichever executor runs the engine.
 
+pub mod replay;
 pub mod report;
 pub mod workload;
 
@@ -42,6 +47,8 @@ use ballast_components::requirements::GpuDemand;
 use ballast_components::task::PRIORITY_LEVELS;
 
 use crate::engine::{Engine, HistoryError, PastRun};
+use crate::record::{Line, PoolDto, SimHeader, SimTaskDto};
+pub use replay::{ReplayOptions, ReplayOutcome, replay};
 pub use report::{Distribution, PriorityWait, SimReport};
 pub use workload::Scenario;
 use workload::{Arrivals, FailureRates, Pool, SimTaskSpec, SimWorker, TaskMaker};
@@ -67,6 +74,9 @@ pub struct SimConfig {
     pub check_engine_every_tick: bool,
     /// Stop if nothing ends for this long of simulated time, in seconds (the remaining tasks count as lost).
     pub stall_seconds_max: u64,
+    /// Record every command, event and the simulator's ground truth to this file (JSON lines; see
+    /// [`crate::record`]).
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -82,6 +92,7 @@ impl Default for SimConfig {
             heartbeat_interval_ms: 10_000,
             check_engine_every_tick: false,
             stall_seconds_max: 24 * 3_600,
+            record: None,
         }
     }
 }
@@ -120,6 +131,15 @@ pub enum SimError {
     /// A run lost or duplicated tasks.
     #[error("a run broke an invariant:\n{0}")]
     Invariants(String),
+    /// A recording could not be written or replayed.
+    #[error("{0}")]
+    Record(String),
+}
+
+impl From<crate::record::RecordError> for SimError {
+    fn from(error: crate::record::RecordError) -> SimError {
+        SimError::Record(error.to_string())
+    }
 }
 
 /// Progress of a running simulation.
@@ -258,7 +278,14 @@ struct Simulation<'a> {
     engine: Engine,
     rng: Pcg64Mcg,
     pool: Pool,
-    maker: TaskMaker,
+    /// Makes the tasks of a generated run.
+    maker: Option<TaskMaker>,
+    /// Gives the tasks of a replayed run.
+    feed: Option<replay::Feed>,
+    /// Workers registered with the engine (a replay may drop some).
+    present: Vec<bool>,
+    /// Why the run stopped early.
+    stopped: Option<SimError>,
     uses: Vec<WorkerUse>,
     lanes: Vec<Lanes>,
     tasks: Vec<TaskTruth>,
@@ -293,30 +320,47 @@ fn histogram() -> Histogram<u64> {
 
 impl<'a> Simulation<'a> {
     fn new(config: &'a SimConfig) -> Result<Simulation<'a>, SimError> {
-        let range = |field, value: u64, low: u64, high: u64, range| {
-            if (low..=high).contains(&value) { Ok(()) } else { Err(SimError::OutOfRange { field, value, range }) }
-        };
-        range("workers", u64::from(config.workers), 1, u64::from(config.engine.workers_max), "1..=workers_max")?;
-        range("tasks", config.tasks, 0, u64::from(u32::MAX), "0..=4294967295")?;
-        range("tick_interval_ms", config.tick_interval_ms, 1, 60_000, "1..=60000")?;
-        let heartbeat_max = config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1);
-        range(
-            "heartbeat_interval_ms",
-            config.heartbeat_interval_ms,
-            1,
-            heartbeat_max,
-            "1..heartbeat_suspect_after_ms",
-        )?;
-        if let Scenario::EtcBraun(_) = config.scenario {
-            range("tasks (ETC)", config.tasks, 1, 65_536, "1..=65536")?;
-            range("workers (ETC)", u64::from(config.workers), 1, 4_096, "1..=4096")?;
-        }
+        validate(config)?;
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
         let pool = workload::pool(config.scenario, config.workers, &mut rng);
         let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
-        let engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
-        let engine = Engine::new(engine_config)?;
         let arrival_gap_mean_ns = arrival_gap_mean_ns(config, &pool, &maker);
+        let present = vec![true; pool.workers.len()];
+        Simulation::assemble(config, rng, pool, Some(maker), None, present, arrival_gap_mean_ns)
+    }
+
+    fn assemble(
+        config: &'a SimConfig,
+        rng: Pcg64Mcg,
+        pool: Pool,
+        maker: Option<TaskMaker>,
+        feed: Option<replay::Feed>,
+        present: Vec<bool>,
+        arrival_gap_mean_ns: f64,
+    ) -> Result<Simulation<'a>, SimError> {
+        let engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
+        let mut engine = Engine::new(engine_config)?;
+        if let Some(path) = &config.record {
+            let file = std::fs::File::create(path)
+                .map_err(|error| SimError::Record(format!("creating {}: {error}", path.display())))?;
+            let sim = SimHeader {
+                scenario: config.scenario.name(),
+                seed: config.seed,
+                workers: config.workers,
+                tasks: config.tasks,
+                tick_interval_ms: config.tick_interval_ms,
+                heartbeat_interval_ms: config.heartbeat_interval_ms,
+                stall_seconds_max: config.stall_seconds_max,
+                pool: PoolDto {
+                    failure_retryable: pool.failures.retryable,
+                    failure_permanent: pool.failures.permanent,
+                    prefetch_max: pool.prefetch_max,
+                    contention_permille: pool.contention_permille,
+                    cold_starts: pool.cold_starts,
+                },
+            };
+            engine.start_recording(Box::new(file), Some(sim))?;
+        }
         Ok(Simulation {
             config,
             engine,
@@ -325,6 +369,9 @@ impl<'a> Simulation<'a> {
             lanes: vec![Lanes::default(); pool.workers.len()],
             pool,
             maker,
+            feed,
+            present,
+            stopped: None,
             tasks: Vec::with_capacity(config.tasks as usize),
             seconds_on: Vec::new(),
             happenings: BinaryHeap::new(),
@@ -367,18 +414,35 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    fn run(mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
+    fn run(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
         let started = Instant::now();
         let config = self.config;
         for index in 0..self.pool.workers.len() {
+            if !self.present[index] {
+                continue;
+            }
             let spec = self.pool.workers[index].spec.clone();
             self.push(Command::RegisterWorker(spec));
+            let worker = &self.pool.workers[index];
+            let line = Line::SimWorker {
+                t: 0,
+                worker: index as u64,
+                machine_speed: worker.machine_speed,
+                uniform_speed: worker.uniform_speed,
+            };
+            self.engine.record_line(&line);
         }
         self.engine.tick(Timestamp::ZERO).expect("time starts at zero");
         self.absorb_events(0);
         self.import_expected_times()?;
-        if config.tasks > 0 {
-            self.at(0, Happening::Arrival);
+        match &self.feed {
+            Some(feed) => {
+                if let Some(at_ns) = feed.next_arrival_ns() {
+                    self.at(at_ns, Happening::Arrival);
+                }
+            }
+            None if config.tasks > 0 => self.at(0, Happening::Arrival),
+            None => {}
         }
         self.at(config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
         let tick_ns = config.tick_interval_ms * 1_000_000;
@@ -394,6 +458,9 @@ impl<'a> Simulation<'a> {
                 self.happenings.pop();
                 self.happen(time_ns, happening);
             }
+            if let Some(error) = self.stopped.take() {
+                return Err(error);
+            }
             if self.engine.tick(Timestamp(now_ns)).is_err() {
                 unreachable!("simulated time only moves forward");
             }
@@ -407,8 +474,11 @@ impl<'a> Simulation<'a> {
                 ended_before = self.tasks_ended;
                 last_ending_ns = now_ns;
             }
-            let all_submitted = self.next_task >= config.tasks;
-            if all_submitted && self.tasks_ended >= config.tasks {
+            let all_submitted = match &self.feed {
+                Some(feed) => feed.next_arrival_ns().is_none(),
+                None => self.next_task >= config.tasks,
+            };
+            if all_submitted && self.tasks_ended >= self.next_task {
                 break;
             }
             if now_ns.saturating_sub(last_ending_ns) > config.stall_seconds_max * 1_000_000_000 {
@@ -422,14 +492,41 @@ impl<'a> Simulation<'a> {
             now_ns += tick_ns;
         }
         progress(Progress { tasks_ended: self.tasks_ended, tasks_total: config.tasks, sim_time_ns: now_ns });
-        Ok(self.report(started.elapsed().as_secs_f64()))
+        let report = self.report(started.elapsed().as_secs_f64());
+        if self.engine.is_recording() {
+            let t = self.engine.now().0;
+            let value = serde_json::to_value(&report).map_err(|error| SimError::Record(error.to_string()))?;
+            self.engine.record_line(&Line::SimReport { t, report: value });
+            if let Some(finished) = self.engine.finish_recording() {
+                finished?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// The feed of a replay (after the run).
+    fn take_feed(&mut self) -> Option<replay::Feed> {
+        self.feed.take()
     }
 
     /// Gives the engine the expected times of an ETC scenario, as history of each task's model on each
     /// machine: the scheduler of Braun et al.'s study is given the matrix.
     fn import_expected_times(&mut self) -> Result<(), SimError> {
+        if let Some(feed) = &mut self.feed {
+            let present = &self.present;
+            let runs: Vec<PastRun> = feed
+                .take_imports()
+                .into_iter()
+                .filter(|run| present.get(run.worker.0 as usize).copied().unwrap_or(false))
+                .collect();
+            if !runs.is_empty() {
+                self.engine.import_history(runs)?;
+            }
+            return Ok(());
+        }
+        let Some(maker) = &self.maker else { return Ok(()) };
         let mut runs = Vec::new();
-        for (task, row) in self.maker.etc().iter().enumerate() {
+        for (task, row) in maker.etc().iter().enumerate() {
             let model = workload::etc_model(TaskId(task as u64));
             for (worker, &seconds) in row.iter().enumerate() {
                 runs.push(PastRun {
@@ -495,6 +592,9 @@ impl<'a> Simulation<'a> {
             }
             Happening::Heartbeats => {
                 for index in 0..self.pool.workers.len() {
+                    if !self.present[index] {
+                        continue;
+                    }
                     let busy = self.lanes[index].running as f32 / self.pool.workers[index].spec.slots.max(1) as f32;
                     let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0 };
                     self.push(Command::Heartbeat { worker: WorkerId(index as u64), utilization: Some(utilization) });
@@ -506,6 +606,11 @@ impl<'a> Simulation<'a> {
 
     /// Submits the next arrivals and schedules the ones after.
     fn arrive(&mut self, time_ns: u64) {
+        if self.feed.is_some() {
+            self.arrive_recorded(time_ns);
+            return;
+        }
+        let Some(maker) = &self.maker else { return };
         let config = self.config;
         let len = match self.pool.arrivals {
             Arrivals::Batches { len: (low, high), .. } => self.rng.random_range(low..=high),
@@ -513,30 +618,73 @@ impl<'a> Simulation<'a> {
             Arrivals::AllAtOnce => config.tasks,
         }
         .min(config.tasks - self.next_task);
-        let mut batch = Vec::with_capacity(len as usize);
-        for _ in 0..len {
-            let id = TaskId(self.next_task);
-            self.next_task += 1;
-            let generated = self.maker.make(id, &mut self.rng);
-            let truth = self.truth_of(&generated, time_ns);
-            self.tasks.push(truth);
-            if generated.seconds_on.is_some() {
-                self.seconds_on.resize(self.tasks.len(), None);
-                self.seconds_on[id.0 as usize] = generated.seconds_on.clone();
-            }
-            if self.rng.random_range(0..1_000_000) < self.pool.cancels_per_million {
-                let delay_ns = self.rng.random_range(0..120_000_000_000u64);
-                self.at(time_ns + delay_ns, Happening::Cancel { task: id.0 as u32 });
-            }
-            batch.push(generated.spec);
+        let mut arrivals = Vec::with_capacity(len as usize);
+        for index in 0..len {
+            let generated = maker.make(TaskId(self.next_task + index), &mut self.rng);
+            let cancel_at_ns = (self.rng.random_range(0..1_000_000) < self.pool.cancels_per_million)
+                .then(|| time_ns + self.rng.random_range(0..120_000_000_000u64));
+            arrivals.push((generated, cancel_at_ns));
         }
-        if !batch.is_empty() {
-            self.push(Command::SubmitBatch(batch));
-        }
+        self.submit_arrivals(time_ns, arrivals);
         if self.next_task < config.tasks {
             let gap = -self.arrival_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
             self.at(time_ns + gap as u64, Happening::Arrival);
         }
+    }
+
+    /// Submits the next recorded arrival and schedules the one after.
+    fn arrive_recorded(&mut self, time_ns: u64) {
+        let Some(feed) = &mut self.feed else { return };
+        let arrivals = match feed.take_arrival(time_ns, self.next_task) {
+            Ok(arrivals) => arrivals,
+            Err(error) => {
+                self.stopped = Some(error);
+                return;
+            }
+        };
+        let next_ns = feed.next_arrival_ns();
+        self.submit_arrivals(time_ns, arrivals);
+        if let Some(at_ns) = next_ns {
+            self.at(at_ns.max(time_ns), Happening::Arrival);
+        }
+    }
+
+    /// Takes in tasks that arrive at `time_ns` (in id order, from `next_task` on): their ground truth,
+    /// their cancellation, and one batch submission.
+    fn submit_arrivals(&mut self, time_ns: u64, arrivals: Vec<(SimTaskSpec, Option<u64>)>) {
+        if arrivals.is_empty() {
+            return;
+        }
+        if self.engine.is_recording() {
+            let tasks = arrivals
+                .iter()
+                .map(|(generated, cancel_at_ns)| SimTaskDto {
+                    task: generated.spec.id.0,
+                    family: crate::record::Named(generated.family),
+                    work_seconds: generated.work_seconds,
+                    seconds_on: generated.seconds_on.as_ref().map(|row| row.to_vec()),
+                    cancel_at_ns: *cancel_at_ns,
+                })
+                .collect();
+            let t = self.engine.now().0;
+            self.engine.record_line(&Line::SimArrival { t, at_ns: time_ns, tasks });
+        }
+        let mut batch = Vec::with_capacity(arrivals.len());
+        for (generated, cancel_at_ns) in arrivals {
+            let id = generated.spec.id;
+            self.next_task += 1;
+            let truth = self.truth_of(&generated, time_ns);
+            self.tasks.push(truth);
+            if generated.seconds_on.is_some() {
+                self.seconds_on.resize(self.tasks.len(), None);
+                self.seconds_on[id.0 as usize] = generated.seconds_on;
+            }
+            if let Some(cancel_at_ns) = cancel_at_ns {
+                self.at(cancel_at_ns.max(time_ns), Happening::Cancel { task: id.0 as u32 });
+            }
+            batch.push(generated.spec);
+        }
+        self.push(Command::SubmitBatch(batch));
     }
 
     /// The ground-truth run time of a task on a worker, in nanoseconds.
@@ -563,10 +711,13 @@ impl<'a> Simulation<'a> {
                     gpu: requirements.gpu,
                 };
                 let workers = &self.pool.workers;
+                let present = &self.present;
                 let best = *self.best_speeds.entry(key).or_insert_with(|| {
                     workers
                         .iter()
-                        .filter(|worker| could_run(&worker.spec, requirements))
+                        .zip(present)
+                        .filter(|&(worker, &present)| present && could_run(&worker.spec, requirements))
+                        .map(|(worker, _)| worker)
                         .map(|worker| worker.speed(generated.family, requirements.hardware_any))
                         .fold(0.0, f64::max)
                 });
@@ -713,19 +864,20 @@ impl<'a> Simulation<'a> {
                 1.0 + f64::from(self.pool.contention_permille) / 1000.0 * sharing as f64 / f64::from(slots.max(1));
             let mut duration_ns = (self.duration_ns(task, worker_index) as f64 * contention) as u64;
             duration_ns += self.cold_start_ns(task, worker_index);
-            let draw = self.rng.random::<f64>();
+            let attempt = truth.attempts;
+            let mut draws = attempt_rng(self.config.seed, task, attempt);
+            let draw = draws.random::<f64>();
             let FailureRates { permanent, retryable } = self.pool.failures;
             let (end, after_ns) = if draw < permanent {
                 (AttemptEnd::FailPermanent, duration_ns / 2)
             } else if draw < permanent + retryable {
-                (AttemptEnd::FailRetryable, (duration_ns as f64 * self.rng.random_range(0.05..1.0)) as u64)
+                (AttemptEnd::FailRetryable, (duration_ns as f64 * draws.random_range(0.05..1.0)) as u64)
             } else {
                 (AttemptEnd::Complete, duration_ns)
             };
             let truth = &mut self.tasks[task as usize];
             truth.run = Run::Running;
             truth.started_ns = now_ns;
-            let attempt = truth.attempts;
             self.push(Command::TaskStarted { task: TaskId(u64::from(task)), worker: WorkerId(worker_index as u64) });
             self.at(now_ns + after_ns.max(1), Happening::Finish { task, attempt, end });
         }
@@ -805,6 +957,30 @@ impl<'a> Simulation<'a> {
     }
 }
 
+/// Checks a simulation's parameters.
+fn validate(config: &SimConfig) -> Result<(), SimError> {
+    let range = |field, value: u64, low: u64, high: u64, range| {
+        if (low..=high).contains(&value) { Ok(()) } else { Err(SimError::OutOfRange { field, value, range }) }
+    };
+    range("workers", u64::from(config.workers), 1, u64::from(config.engine.workers_max), "1..=workers_max")?;
+    range("tasks", config.tasks, 0, u64::from(u32::MAX), "0..=4294967295")?;
+    range("tick_interval_ms", config.tick_interval_ms, 1, 60_000, "1..=60000")?;
+    let heartbeat_max = config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1);
+    range("heartbeat_interval_ms", config.heartbeat_interval_ms, 1, heartbeat_max, "1..heartbeat_suspect_after_ms")?;
+    if let Scenario::EtcBraun(_) = config.scenario {
+        range("tasks (ETC)", config.tasks, 1, 65_536, "1..=65536")?;
+        range("workers (ETC)", u64::from(config.workers), 1, 4_096, "1..=4096")?;
+    }
+    Ok(())
+}
+
+/// The generator of an attempt's own draws (does it fail, and when): keyed by the seed, the task and
+/// the attempt, so it does not depend on what ran before.
+fn attempt_rng(seed: u64, task: u32, attempt: u8) -> Pcg64Mcg {
+    let key = (u64::from(task) << 8 | u64::from(attempt)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    Pcg64Mcg::seed_from_u64(seed ^ key ^ 0xa77e_4d7f_0000_0000)
+}
+
 /// The mean gap between arrivals that offers the scenario's load: capacity is the pool's slots over
 /// the mean run time of a sample of tasks on random capable workers.
 fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f64 {
@@ -851,9 +1027,18 @@ impl Simulation<'_> {
         let view = self.engine.view();
         let counters = view.counters();
         let count = |fate: TaskFate| self.tasks.iter().filter(|truth| truth.fate == fate).count() as u64;
+        // A replay runs the tasks its recording holds (fewer than planned if it was cut short).
+        let planned = if self.feed.is_some() { self.next_task } else { config.tasks };
         let submitted = self.tasks.len() as u64;
         let ended = self.tasks.iter().filter(|truth| truth.fate.ended()).count() as u64;
-        let slots: u64 = self.pool.workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
+        let slots: u64 = self
+            .pool
+            .workers
+            .iter()
+            .zip(&self.present)
+            .filter(|(_, present)| **present)
+            .map(|(worker, _)| u64::from(worker.spec.slots))
+            .sum();
         let mut latest_fastest_end_ns = 0u64;
         let mut fastest_work_ns = 0u128;
         for truth in self.tasks.iter().filter(|truth| truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled) {
@@ -867,8 +1052,8 @@ impl Simulation<'_> {
         let tick_ns = &view.metrics().tick_ns;
         SimReport {
             seed: config.seed,
-            workers: config.workers,
-            tasks: config.tasks,
+            workers: self.present.iter().filter(|present| **present).count() as u32,
+            tasks: planned,
             scenario: config.scenario.name(),
             policy: config.engine.policy.name().to_owned(),
             executor: match config.engine.executor {
@@ -879,7 +1064,7 @@ impl Simulation<'_> {
             tasks_failed: count(TaskFate::Failed),
             tasks_cancelled: count(TaskFate::Cancelled),
             tasks_unschedulable: count(TaskFate::Unschedulable),
-            tasks_lost: config.tasks - ended.min(config.tasks) + (submitted - submitted.min(config.tasks)),
+            tasks_lost: planned - ended.min(planned) + (submitted - submitted.min(planned)),
             tasks_duplicated: self.duplicated,
             placements: counters.placements,
             requeues: counters.requeues,

@@ -194,3 +194,68 @@ impl SimReport {
         text
     }
 }
+
+/// Two reports side by side (a recorded run and its replay): one row per measure, with the change.
+pub fn side_by_side(left_title: &str, left: Option<&SimReport>, right_title: &str, right: &SimReport) -> String {
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    let mut text_row = |name: &str, value: &dyn Fn(&SimReport) -> String| {
+        let left_value = left.map_or_else(|| "-".to_owned(), value);
+        let right_value = value(right);
+        let change = if left.is_some() && left_value != right_value { "≠".to_owned() } else { String::new() };
+        rows.push((name.to_owned(), left_value, right_value, change));
+    };
+    text_row("policy", &|report| report.policy.clone());
+    text_row("workers", &|report| report.workers.to_string());
+    text_row("tasks", &|report| report.tasks.to_string());
+    text_row("trace hash", &|report| report.trace_hash.clone());
+    let mut number_row = |name: &str, decimals: usize, value: &dyn Fn(&SimReport) -> f64| {
+        let right_value = value(right);
+        let (left_text, change) = match left {
+            Some(left) => {
+                let left_value = value(left);
+                let change = if left_value != 0.0 && left_value.is_finite() {
+                    format!("{:+.1}%", (right_value / left_value - 1.0) * 100.0)
+                } else if right_value != left_value {
+                    "≠".to_owned()
+                } else {
+                    String::new()
+                };
+                (format!("{left_value:.decimals$}"), change)
+            }
+            None => ("-".to_owned(), String::new()),
+        };
+        rows.push((name.to_owned(), left_text, format!("{right_value:.decimals$}"), change));
+    };
+    number_row("completed", 0, &|report| report.tasks_completed as f64);
+    number_row("failed", 0, &|report| report.tasks_failed as f64);
+    number_row("cancelled", 0, &|report| report.tasks_cancelled as f64);
+    number_row("unschedulable", 0, &|report| report.tasks_unschedulable as f64);
+    number_row("lost", 0, &|report| report.tasks_lost as f64);
+    number_row("duplicated", 0, &|report| report.tasks_duplicated as f64);
+    number_row("placements", 0, &|report| report.placements as f64);
+    number_row("requeues", 0, &|report| report.requeues as f64);
+    number_row("makespan (s)", 1, &|report| report.makespan_seconds);
+    number_row("makespan / LB", 3, &|report| report.makespan_over_lower_bound);
+    number_row("utilization (%)", 1, &|report| report.utilization_mean * 100.0);
+    number_row("wait mean (s)", 3, &|report| report.wait_seconds.mean);
+    number_row("wait p99 (s)", 3, &|report| report.wait_seconds.p99);
+    number_row("response mean (s)", 3, &|report| report.response_seconds.mean);
+    number_row("response p99 (s)", 3, &|report| report.response_seconds.p99);
+    number_row("slowdown mean", 3, &|report| report.slowdown.mean);
+    number_row("slowdown p99", 3, &|report| report.slowdown.p99);
+    number_row("placements/s", 0, &|report| report.placements_per_second);
+    number_row("tick p99 (µs)", 1, &|report| report.tick_ns_p99 as f64 / 1e3);
+    number_row("invariant violations", 0, &|report| report.invariant_violations as f64);
+    let width = |column: fn(&(String, String, String, String)) -> &String, title: &str| {
+        rows.iter().map(|row| column(row).chars().count()).chain([title.chars().count()]).max().unwrap_or(0)
+    };
+    let name_width = width(|row| &row.0, "");
+    let left_width = width(|row| &row.1, left_title);
+    let right_width = width(|row| &row.2, right_title);
+    let mut text = String::new();
+    let _ = writeln!(text, "{:<name_width$}  {:>left_width$}  {:>right_width$}  change", "", left_title, right_title);
+    for (name, left_value, right_value, change) in &rows {
+        let _ = writeln!(text, "{name:<name_width$}  {left_value:>left_width$}  {right_value:>right_width$}  {change}");
+    }
+    text
+}

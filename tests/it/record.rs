@@ -1,0 +1,400 @@
+//! Recordings: the round trip (record a simulation, replay it, same assignments), every documented
+//! kind in a test recording, the handle's recording switch, and every kind of bad input.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use ballast::prelude::*;
+use ballast::record::{KINDS, Line, Reader, RecordError};
+use ballast::sim::{self, ReplayOptions, Scenario, SimConfig, SimError};
+use ballast::{EngineHandle, HandleClock, HandleConfig};
+
+fn scratch(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ballast-it-{}-{name}", std::process::id()))
+}
+
+fn record_sim(name: &str, workers: u32, tasks: u64, scenario: Scenario) -> (PathBuf, sim::SimReport) {
+    let path = scratch(name);
+    let config = SimConfig { workers, tasks, seed: 5, scenario, record: Some(path.clone()), ..SimConfig::default() };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert_eq!(report.invariant_violations, 0, "{}", report.summary());
+    (path, report)
+}
+
+fn kinds_in(path: &Path) -> BTreeSet<&'static str> {
+    let mut reader = Reader::open(path).unwrap();
+    let mut kinds = BTreeSet::from(["header"]);
+    while let Some(line) = reader.next_line().unwrap() {
+        kinds.insert(line.kind());
+    }
+    assert!(reader.ended(), "a finished recording ends with an `end` line");
+    assert!(reader.warnings().is_empty(), "{:?}", reader.warnings());
+    kinds
+}
+
+#[test]
+fn a_replay_under_the_recorded_config_makes_the_same_assignments() {
+    let (path, recorded) = record_sim("round-trip.jsonl", 60, 1_500, Scenario::Default);
+    let outcome = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(outcome.replay.trace_hash, recorded.trace_hash);
+    assert_eq!(outcome.recorded_trace_hash, recorded.trace_hash, "the hash recomputed from the recorded events");
+    assert!(outcome.same_assignments);
+    let written = outcome.recorded.as_ref().expect("the recording holds its report");
+    assert_eq!(written.trace_hash, recorded.trace_hash);
+    assert_eq!(
+        (outcome.replay.tasks_completed, outcome.replay.tasks_failed, outcome.replay.tasks_cancelled),
+        (recorded.tasks_completed, recorded.tasks_failed, recorded.tasks_cancelled)
+    );
+    assert_eq!(outcome.replay.response_seconds, recorded.response_seconds);
+
+    // Under another policy the assignments change, and outcomes follow the new placement.
+    let options = ReplayOptions { policy: Some(PolicyName::Random), ..ReplayOptions::default() };
+    let random = sim::replay(&path, &options, &mut |_| {}).unwrap();
+    assert!(!random.same_assignments);
+    assert_ne!(random.replay.trace_hash, recorded.trace_hash);
+    assert_eq!(random.replay.policy, "random");
+    assert_eq!(random.replay.tasks, recorded.tasks);
+    assert_eq!(random.replay.tasks_lost + random.replay.tasks_duplicated + random.replay.invariant_violations, 0);
+    assert_ne!(random.replay.response_seconds.mean, recorded.response_seconds.mean);
+
+    // Fewer workers: a tenth are left out, nothing is lost.
+    let options = ReplayOptions { drop_workers_percent: 10.0, ..ReplayOptions::default() };
+    let fewer = sim::replay(&path, &options, &mut |_| {}).unwrap();
+    assert_eq!((fewer.workers_dropped, fewer.replay.workers), (6, 54));
+    let ended = fewer.replay.tasks_completed
+        + fewer.replay.tasks_failed
+        + fewer.replay.tasks_cancelled
+        + fewer.replay.tasks_unschedulable;
+    assert_eq!(ended, recorded.tasks);
+    assert_eq!(fewer.replay.tasks_lost + fewer.replay.invariant_violations, 0);
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn a_replay_can_record_itself_and_that_recording_replays_the_same() {
+    let (path, recorded) = record_sim("re-record.jsonl", 30, 400, Scenario::Default);
+    let again = scratch("re-record-2.jsonl");
+    let options = ReplayOptions { record: Some(again.clone()), ..ReplayOptions::default() };
+    assert!(sim::replay(&path, &options, &mut |_| {}).unwrap().same_assignments);
+    let second = sim::replay(&again, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(second.replay.trace_hash, recorded.trace_hash);
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(again);
+}
+
+#[test]
+fn an_etc_recording_carries_its_history_and_run_times() {
+    let class = ballast::sim::workload::EtcClass::all()[0];
+    let (path, recorded) = record_sim("etc.jsonl", 16, 128, Scenario::EtcBraun(class));
+    assert!(kinds_in(&path).contains("command.import_history"));
+    let outcome = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!(outcome.replay.trace_hash, recorded.trace_hash);
+    assert_eq!(outcome.replay.makespan_seconds, recorded.makespan_seconds);
+    let _ = std::fs::remove_file(path);
+}
+
+/// An engine driven through every command and into every event, recorded.
+fn scripted_recording(path: &Path) {
+    let mut engine = Engine::new(EngineConfig::default()).unwrap();
+    engine.record_to(Box::new(std::fs::File::create(path).unwrap())).unwrap();
+    let cpu = |id| WorkerSpec {
+        id: WorkerId(id),
+        hardware: HardwareSet::of(&[HardwareKind::Cpu]),
+        cpu_milli: 8_000,
+        memory_mib: 8_192,
+        slots: 1,
+        tags: vec!["lab".into()],
+        ..WorkerSpec::default()
+    };
+    engine.register_worker(cpu(1)).unwrap();
+    engine.push(Command::RegisterWorker(cpu(2))).unwrap();
+    engine.push(Command::RegisterWorker(cpu(3))).unwrap();
+    engine
+        .import_history([PastRun {
+            worker: WorkerId(1),
+            model: Some("bert-base-uncased".into()),
+            family: ModelFamily::TextEmbedding,
+            test_type: TestType::Inference,
+            duration_ns: 2_000_000_000,
+            completed: true,
+        }])
+        .unwrap();
+    let mut task = TaskSpec::new(TaskId(1));
+    task.model_id = Some("bert-base-uncased".into());
+    task.concurrency_key = Some("fixture".into());
+    task.requirements.tags = vec!["lab".into()];
+    engine.submit(task).unwrap();
+    let mut gpu_task = TaskSpec::new(TaskId(2));
+    gpu_task.requirements.hardware_any = HardwareSet::of(&[HardwareKind::Cuda]);
+    gpu_task.requirements.gpu = GpuDemand::whole(1);
+    engine.push(Command::SubmitBatch(vec![gpu_task, TaskSpec::new(TaskId(3)), TaskSpec::new(TaskId(4))])).unwrap();
+    engine.push(Command::Heartbeat { worker: WorkerId(99), utilization: None }).unwrap();
+    engine.tick(Timestamp::from_millis(10)).unwrap();
+    let assigned: Vec<(TaskId, WorkerId)> = engine
+        .events()
+        .iter()
+        .filter_map(|event| match event {
+            Event::TaskAssigned { task, worker, .. } => Some((*task, *worker)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(assigned.len(), 3, "three one-slot workers, three runnable tasks: {assigned:?}");
+    let (first, second, third) = (assigned[0], assigned[1], assigned[2]);
+    engine.push(Command::TaskStarted { task: first.0, worker: first.1 }).unwrap();
+    engine.push(Command::TaskCompleted { task: first.0, worker: first.1, duration_ns: 1_000_000 }).unwrap();
+    engine.push(Command::TaskStarted { task: second.0, worker: second.1 }).unwrap();
+    engine
+        .push(Command::TaskFailed { task: second.0, worker: second.1, reason: "device lost".into(), retryable: true })
+        .unwrap();
+    engine.push(Command::CancelTask { task: third.0 }).unwrap();
+    engine
+        .push(Command::Heartbeat {
+            worker: WorkerId(1),
+            utilization: Some(UtilizationReport { cpu: 0.5, memory: 0.25, gpu: 0.0 }),
+        })
+        .unwrap();
+    // The requeued task runs again (at once or a tick later) and fails for good.
+    let mut failed_for_good = false;
+    for now in [20, 30] {
+        engine.tick(Timestamp::from_millis(now)).unwrap();
+        for event in engine.events() {
+            if let Event::TaskAssigned { task, worker, attempt: 2 } = event {
+                assert_eq!(task, second.0);
+                engine.task_failed(task, worker, "assertion failed".into(), false).unwrap();
+                failed_for_good = true;
+            }
+        }
+    }
+    assert!(failed_for_good);
+    engine.drain_worker(WorkerId(3)).unwrap();
+    engine.remove_worker(WorkerId(2)).unwrap();
+    // Worker 1 stops sending heartbeats: it becomes suspect.
+    engine.tick(Timestamp::from_millis(40_000)).unwrap();
+    engine.events();
+    engine.finish_recording().unwrap().unwrap();
+}
+
+#[test]
+fn every_documented_kind_appears_in_a_test_recording() {
+    let scripted = scratch("scripted.jsonl");
+    scripted_recording(&scripted);
+    let (simulated, _) = record_sim("kinds.jsonl", 30, 400, Scenario::Default);
+    let mut seen = kinds_in(&scripted);
+    seen.extend(kinds_in(&simulated));
+    let known: BTreeSet<&str> = KINDS.into_iter().collect();
+    let missing: Vec<_> = known.difference(&seen).collect();
+    assert!(missing.is_empty(), "kinds never produced: {missing:?}");
+
+    // The format document names every kind, and no other.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/RECORDING.md")).unwrap();
+    let documented: BTreeSet<&str> = doc
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .filter(|kind| kind.contains('.') || ["header", "tick", "end"].contains(kind))
+        .collect();
+    assert_eq!(documented, known, "docs/RECORDING.md's kind tables against the kinds this version reads");
+
+    // The scripted recording's commands replay through a fresh engine to the same events.
+    let mut reader = Reader::open(&scripted).unwrap();
+    let mut engine = Engine::new(reader.header().config.to_config().unwrap()).unwrap();
+    let mut recorded_events = Vec::new();
+    let mut replayed_events = Vec::new();
+    while let Some(line) = reader.next_line().unwrap() {
+        match &line {
+            Line::Tick { t } => engine.tick(Timestamp(*t)).unwrap(),
+            Line::ImportHistory { runs, .. } => {
+                engine.import_history(runs.iter().map(|run| run.to_run())).unwrap();
+            }
+            line if line.kind().starts_with("event.") => recorded_events.push(serde_json::to_string(line).unwrap()),
+            line => {
+                if let Some((apply, command)) = line.to_command() {
+                    match apply {
+                        ballast::record::Apply::Tick => engine.push(command).unwrap(),
+                        ballast::record::Apply::Now => apply_now(&mut engine, command),
+                    }
+                }
+            }
+        }
+        let now = engine.now().0;
+        for event in engine.events() {
+            replayed_events.push(serde_json::to_string(&Line::of_event(now, &event)).unwrap());
+        }
+    }
+    assert_eq!(replayed_events, recorded_events);
+    let _ = std::fs::remove_file(scripted);
+    let _ = std::fs::remove_file(simulated);
+}
+
+fn apply_now(engine: &mut Engine, command: Command) {
+    // The typed calls return refusals as errors; the recording holds their events either way.
+    let _ = match command {
+        Command::RegisterWorker(spec) => engine.register_worker(spec).map_err(|error| error.to_string()),
+        Command::Heartbeat { worker, utilization } => {
+            engine.heartbeat(worker, utilization).map_err(|error| error.to_string())
+        }
+        Command::DrainWorker { worker } => engine.drain_worker(worker).map_err(|error| error.to_string()),
+        Command::RemoveWorker { worker } => engine.remove_worker(worker).map_err(|error| error.to_string()),
+        Command::SubmitTask(spec) => engine.submit(spec).map_err(|error| error.to_string()),
+        Command::SubmitBatch(specs) => engine.submit_batch(specs).map(|_| ()).map_err(|error| error.to_string()),
+        Command::CancelTask { task } => engine.cancel(task).map_err(|error| error.to_string()),
+        Command::TaskStarted { task, worker } => engine.task_started(task, worker).map_err(|error| error.to_string()),
+        Command::TaskCompleted { task, worker, duration_ns } => {
+            engine.task_completed(task, worker, duration_ns).map_err(|error| error.to_string())
+        }
+        Command::TaskFailed { task, worker, reason, retryable } => {
+            engine.task_failed(task, worker, reason, retryable).map_err(|error| error.to_string())
+        }
+    };
+}
+
+#[test]
+fn the_handle_records_what_its_engine_sees() {
+    let path = scratch("handle.jsonl");
+    let handle = EngineHandle::spawn(HandleConfig { clock: HandleClock::Manual, ..HandleConfig::default() }).unwrap();
+    handle.start_recording(std::fs::File::create(&path).unwrap()).unwrap();
+    handle
+        .send(Command::RegisterWorker(WorkerSpec {
+            id: WorkerId(1),
+            hardware: HardwareSet::of(&[HardwareKind::Cpu]),
+            slots: 1,
+            ..WorkerSpec::default()
+        }))
+        .unwrap();
+    handle.send(Command::SubmitTask(TaskSpec::new(TaskId(1)))).unwrap();
+    handle.tick(Timestamp::from_millis(5)).unwrap();
+    let stats = handle.stop_recording().unwrap().expect("a recording was running");
+    assert_eq!(handle.stop_recording().unwrap(), None);
+    handle.shutdown().unwrap();
+    let mut reader = Reader::open(&path).unwrap();
+    assert_eq!(reader.header().source, "engine");
+    let mut kinds = Vec::new();
+    while let Some(line) = reader.next_line().unwrap() {
+        kinds.push(line.kind());
+    }
+    assert_eq!(
+        kinds,
+        [
+            "command.register_worker",
+            "command.submit_task",
+            "tick",
+            "event.worker_registered",
+            "event.task_accepted",
+            "event.task_assigned",
+            "end"
+        ]
+    );
+    assert_eq!(stats.lines, 8);
+    assert_eq!(stats.bytes, std::fs::metadata(&path).unwrap().len());
+    // Not a simulated run: replay says why it cannot replay it with ground truth.
+    let error = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(error.to_string().contains("embedded engine"), "{error}");
+    let _ = std::fs::remove_file(path);
+}
+
+/// Writes `text` as a recording and replays it.
+fn replay_text(name: &str, text: &str) -> Result<sim::ReplayOutcome, SimError> {
+    let path = scratch(name);
+    std::fs::write(&path, text).unwrap();
+    let result = sim::replay(&path, &ReplayOptions::default(), &mut |_| {});
+    let _ = std::fs::remove_file(path);
+    result
+}
+
+fn small_recording() -> String {
+    let (path, _) = record_sim("small.jsonl", 8, 60, Scenario::Default);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(path);
+    text
+}
+
+/// The line number (1-based) of the first line of `kind`.
+fn line_of(text: &str, kind: &str) -> usize {
+    text.lines().position(|line| line.contains(&format!("\"kind\":\"{kind}\""))).unwrap() + 1
+}
+
+fn with_line(text: &str, number: usize, replacement: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[number - 1] = replacement;
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn a_truncated_tail_is_a_warning_and_the_rest_replays() {
+    let text = small_recording();
+    // Cut in the middle of the last completion (after the last arrival, before the report).
+    let cut = text.rfind("\"kind\":\"event.task_completed\"").unwrap() + 20;
+    let outcome = replay_text("truncated.jsonl", &text[..cut]).unwrap();
+    assert!(outcome.warnings.iter().any(|warning| warning.contains("cut short")), "{:?}", outcome.warnings);
+    assert!(outcome.recorded.is_none(), "the report line was cut off");
+    assert_eq!(outcome.replay.tasks_lost + outcome.replay.invariant_violations, 0);
+    assert!(outcome.replay.tasks > 0);
+}
+
+#[test]
+fn bad_lines_are_errors_naming_their_line() {
+    let text = small_recording();
+    let tick = line_of(&text, "tick");
+    let arrival = line_of(&text, "sim.arrival");
+    let register = line_of(&text, "command.register_worker");
+    let sim_worker = line_of(&text, "sim.worker");
+    let error_of = |name: &str, text: String| replay_text(name, &text).unwrap_err().to_string();
+
+    let message = error_of("not-json.jsonl", with_line(&text, tick, "{\"kind\":\"tick\",\"t\":"));
+    assert!(message.contains(&format!("line {tick}: not JSON")), "{message}");
+    let message = error_of("garbage.jsonl", with_line(&text, arrival + 3, "hello"));
+    assert!(message.contains(&format!("line {}: not JSON", arrival + 3)), "{message}");
+    let message = error_of("unknown.jsonl", with_line(&text, tick, "{\"kind\":\"command.teleport\",\"t\":0}"));
+    assert!(message.contains(&format!("line {tick}: unknown kind `command.teleport`")), "{message}");
+    let message = error_of("bad-field.jsonl", with_line(&text, tick, "{\"kind\":\"tick\",\"t\":\"soon\"}"));
+    assert!(message.contains(&format!("line {tick}: bad `tick` line")), "{message}");
+    let message = error_of(
+        "bad-hardware.jsonl",
+        with_line(
+            &text,
+            register,
+            "{\"kind\":\"command.register_worker\",\"t\":0,\"worker\":{\"id\":0,\"hardware\":[\"abacus\"],\"cpu_milli\":1,\"memory_mib\":1,\"slots\":1}}",
+        ),
+    );
+    assert!(message.contains(&format!("line {register}")) && message.contains("abacus"), "{message}");
+    let message = error_of(
+        "unregistered.jsonl",
+        with_line(
+            &text,
+            sim_worker,
+            "{\"kind\":\"sim.worker\",\"t\":0,\"worker\":999,\"machine_speed\":1.0,\"uniform_speed\":false}",
+        ),
+    );
+    assert!(
+        message.contains(&format!("line {sim_worker}: sim.worker for w999, which was never registered")),
+        "{message}"
+    );
+
+    let mut header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    header["version"] = serde_json::json!(ballast::record::VERSION + 1);
+    let message = error_of("newer.jsonl", with_line(&text, 1, &header.to_string()));
+    assert!(message.contains("format version 2; this build reads versions up to 1"), "{message}");
+    let message = error_of("not-a-recording.jsonl", with_line(&text, 1, "{\"kind\":\"tick\",\"t\":0}"));
+    assert!(message.contains("line 1 is not a ballast recording header"), "{message}");
+    assert!(matches!(Reader::new(std::io::Cursor::new(Vec::<u8>::new())).err(), Some(RecordError::Empty)));
+    let mut bytes = text.clone().into_bytes();
+    let tick_start: usize = text.lines().take(tick - 1).map(|line| line.len() + 1).sum();
+    bytes[tick_start + 2] = 0xff;
+    let path = scratch("invalid-utf8.jsonl");
+    std::fs::write(&path, bytes).unwrap();
+    let message = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap_err().to_string();
+    assert!(message.contains(&format!("line {tick}: not JSON: not UTF-8")), "{message}");
+    let _ = std::fs::remove_file(path);
+    let message = error_of("after-end.jsonl", text.clone() + "{\"kind\":\"tick\",\"t\":0}\n");
+    assert!(message.contains("a line after the `end` line"), "{message}");
+}
+
+#[test]
+fn the_version_1_fixture_still_loads() {
+    // Written by format version 1; every later version must read it.
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/recording-v1.jsonl");
+    let outcome = sim::replay(std::path::Path::new(path), &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    assert_eq!(outcome.recorded_trace_hash, outcome.recorded.as_ref().unwrap().trace_hash);
+    assert!(outcome.replay.tasks_completed > 0);
+}
