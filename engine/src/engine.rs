@@ -275,7 +275,7 @@ impl Engine {
     }
 
     /// Applies one command now; returns its refusals.
-    fn apply_now(&mut self, command: Command) -> Vec<CommandError> {
+    pub(crate) fn apply_now(&mut self, command: Command) -> Vec<CommandError> {
         if let Some(recorder) = self.recorder.as_mut() {
             let now = self.world.resource::<Clock>().now.0;
             recorder.command(now, Apply::Now, &command);

@@ -314,6 +314,52 @@ fn check_invariants(report: &sim::SimReport) -> Result<()> {
     Ok(())
 }
 
+/// Replays a recording of an embedded engine: verbatim under its own config, what-if otherwise.
+fn replay_engine_recording(
+    args: &ReplayEventsArgs,
+    policy: Option<PolicyName>,
+    config: Option<EngineConfig>,
+) -> Result<()> {
+    use ballast::record::{EngineReplayOptions, Reader, replay_engine};
+    if args.record.is_some() {
+        bail!("--record: an embedded engine's recording is replayed without recording it again");
+    }
+    let mut config = match config {
+        Some(config) => config,
+        None => Reader::open(&args.path)?.header().config.to_config().map_err(anyhow::Error::msg)?,
+    };
+    if let Some(policy) = policy {
+        config.policy = policy;
+    }
+    let options = EngineReplayOptions { config: Some(config), drop_workers_percent: args.drop_workers };
+    let outcome = replay_engine(&args.path, &options).with_context(|| format!("replaying {}", args.path.display()))?;
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    println!(
+        "ballast replay events {} ({}, an embedded engine's recording): {} workers dropped",
+        args.path.display(),
+        outcome.mode,
+        outcome.workers_dropped
+    );
+    print!("{}", outcome.table());
+    match &outcome.first_difference {
+        None if outcome.mode == "verbatim" => println!("events: every recorded event reproduced"),
+        None => println!(
+            "assignments: {}",
+            if outcome.same_assignments { "identical to the recording" } else { "differ from the recording" }
+        ),
+        Some(difference) => println!("events: the replay differs first at {difference}"),
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &outcome)?;
+    }
+    if outcome.first_difference.is_some() {
+        bail!("the verbatim replay did not reproduce the recorded events");
+    }
+    Ok(())
+}
+
 fn run_replay_events(args: ReplayEventsArgs) -> Result<()> {
     let policy = match &args.policy {
         Some(name) => Some(
@@ -331,6 +377,14 @@ fn run_replay_events(args: ReplayEventsArgs) -> Result<()> {
         }
         None => None,
     };
+    let source = ballast::record::Reader::open(&args.path)
+        .with_context(|| format!("reading {}", args.path.display()))?
+        .header()
+        .source
+        .clone();
+    if source == "engine" {
+        return replay_engine_recording(&args, policy, config);
+    }
     let options =
         sim::ReplayOptions { policy, config, drop_workers_percent: args.drop_workers, record: args.record.clone() };
     let bar = progress_bar(args.quiet, 0);

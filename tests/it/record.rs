@@ -286,9 +286,12 @@ fn the_handle_records_what_its_engine_sees() {
     );
     assert_eq!(stats.lines, 8);
     assert_eq!(stats.bytes, std::fs::metadata(&path).unwrap().len());
-    // Not a simulated run: replay says why it cannot replay it with ground truth.
+    // Not a simulated run: the simulator's replay says why it cannot replay it with ground truth, and
+    // the engine replay reproduces it.
     let error = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap_err();
     assert!(error.to_string().contains("embedded engine"), "{error}");
+    let verbatim = ballast::record::replay_engine(&path, &Default::default()).unwrap();
+    assert_eq!((verbatim.first_difference, verbatim.replay.placements), (None, 1));
     let _ = std::fs::remove_file(path);
 }
 
@@ -397,4 +400,133 @@ fn the_version_1_fixture_still_loads() {
     assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
     assert_eq!(outcome.recorded_trace_hash, outcome.recorded.as_ref().unwrap().trace_hash);
     assert!(outcome.replay.tasks_completed > 0);
+}
+
+/// A small coordinator driving an embedded engine, recorded: 12 workers of 2 slots, 240 tasks of
+/// known run times, a tenth failing once with a retryable error; a tick every 100 ms.
+fn coordinator_recording(path: &Path) -> u64 {
+    let mut engine = Engine::new(EngineConfig { seed: 3, ..EngineConfig::default() }).unwrap();
+    engine.record_to(Box::new(std::fs::File::create(path).unwrap())).unwrap();
+    for id in 0..12 {
+        engine
+            .push(Command::RegisterWorker(WorkerSpec {
+                id: WorkerId(id),
+                hardware: HardwareSet::of(&[HardwareKind::Cpu]),
+                cpu_milli: 8_000,
+                memory_mib: 16_384,
+                slots: 2,
+                ..WorkerSpec::default()
+            }))
+            .unwrap();
+    }
+    let run_ms = |task: u64| 300 + (task * 7_919) % 2_700;
+    let mut running: Vec<(u64, TaskId, WorkerId, u8)> = Vec::new();
+    let mut ended = 0u64;
+    let mut now = 0u64;
+    let mut submitted = 0u64;
+    while ended < 240 {
+        if submitted < 240 && now.is_multiple_of(1_000) {
+            let batch: Vec<TaskSpec> = (submitted..submitted + 40)
+                .map(|id| {
+                    let mut task = TaskSpec::new(TaskId(id));
+                    task.model_id = Some(["bert-base-uncased", "openai/whisper-tiny"][(id % 2) as usize].into());
+                    task
+                })
+                .collect();
+            submitted += 40;
+            engine.push(Command::SubmitBatch(batch)).unwrap();
+        }
+        let (due, later): (Vec<_>, Vec<_>) = running.drain(..).partition(|&(end, ..)| end <= now);
+        running = later;
+        for (_, task, worker, attempt) in due {
+            if task.0 % 10 == 3 && attempt == 1 {
+                engine
+                    .push(Command::TaskFailed { task, worker, reason: "device lost".into(), retryable: true })
+                    .unwrap();
+            } else {
+                let duration_ns = run_ms(task.0) * 1_000_000;
+                engine.push(Command::TaskCompleted { task, worker, duration_ns }).unwrap();
+            }
+        }
+        engine.tick(Timestamp::from_millis(now)).unwrap();
+        for event in engine.events() {
+            match event {
+                Event::TaskAssigned { task, worker, attempt } => {
+                    engine.push(Command::TaskStarted { task, worker }).unwrap();
+                    running.push((now + run_ms(task.0), task, worker, attempt));
+                }
+                Event::TaskCompleted { .. } | Event::TaskFailed { .. } => ended += 1,
+                _ => {}
+            }
+        }
+        if now.is_multiple_of(5_000) {
+            for id in 0..12 {
+                engine.push(Command::Heartbeat { worker: WorkerId(id), utilization: None }).unwrap();
+            }
+        }
+        now += 100;
+        assert!(now < 3_600_000, "the coordinator stalled");
+    }
+    engine.finish_recording().unwrap().unwrap();
+    ended
+}
+
+#[test]
+fn an_embedded_engines_recording_replays_verbatim_and_under_another_policy() {
+    use ballast::record::{EngineReplayOptions, replay_engine};
+    let path = scratch("coordinator.jsonl");
+    assert_eq!(coordinator_recording(&path), 240);
+
+    let verbatim = replay_engine(&path, &EngineReplayOptions::default()).unwrap();
+    assert_eq!(verbatim.mode, "verbatim");
+    assert_eq!(verbatim.first_difference, None);
+    assert!(verbatim.same_assignments);
+    assert_eq!(verbatim.replay, verbatim.recorded);
+    assert_eq!((verbatim.recorded.tasks, verbatim.recorded.tasks_completed), (240, 240));
+    assert_eq!(verbatim.recorded.requeues, 24);
+
+    let config = EngineConfig { seed: 3, policy: PolicyName::Random, ..EngineConfig::default() };
+    let options = EngineReplayOptions { config: Some(config), drop_workers_percent: 0.0 };
+    let random = replay_engine(&path, &options).unwrap();
+    assert_eq!(random.mode, "what-if");
+    assert!(!random.same_assignments);
+    assert_eq!(random.replay.policy, "random");
+    assert_eq!((random.replay.tasks, random.replay.tasks_completed, random.replay.tasks_open), (240, 240, 0));
+    // The same attempts fail: each of the 24 tasks once, then it runs again.
+    assert_eq!(random.replay.requeues, 24);
+
+    let options = EngineReplayOptions { config: None, drop_workers_percent: 50.0 };
+    let half = replay_engine(&path, &options).unwrap();
+    assert_eq!((half.workers_dropped, half.replay.workers), (6, 6));
+    assert_eq!((half.replay.tasks_completed, half.replay.tasks_open), (240, 0));
+    assert!(
+        half.replay.makespan_seconds > verbatim.recorded.makespan_seconds,
+        "half the workers take longer: {} s against {} s",
+        half.replay.makespan_seconds,
+        verbatim.recorded.makespan_seconds
+    );
+
+    // A verbatim replay notices a recording that its engine would not reproduce.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first_assignment = line_of(&text, "event.task_assigned");
+    let changed = text
+        .lines()
+        .enumerate()
+        .map(|(index, line)| {
+            if index + 1 == first_assignment {
+                line.replacen("\"attempt\":1", "\"attempt\":2", 1)
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let tampered = scratch("tampered.jsonl");
+    std::fs::write(&tampered, changed).unwrap();
+    let outcome = replay_engine(&tampered, &EngineReplayOptions::default()).unwrap();
+    let difference = outcome.first_difference.expect("the tampered event is noticed");
+    assert!(difference.starts_with(&format!("line {first_assignment}:")), "{difference}");
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(tampered);
 }

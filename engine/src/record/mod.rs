@@ -15,6 +15,8 @@
 mod config;
 mod dto;
 mod reader;
+#[cfg(feature = "sim")]
+mod replay;
 mod writer;
 
 pub use config::ConfigDto;
@@ -23,6 +25,8 @@ pub use dto::{
     SimTaskDto, StableName, TaskDto, UtilizationDto, WorkerDto,
 };
 pub use reader::Reader;
+#[cfg(feature = "sim")]
+pub use replay::{EngineReplayOptions, EngineReplayOutcome, EventSummary, replay_engine};
 pub use writer::{RecordStats, Recorder};
 
 /// The `format` field of every recording's header.

@@ -196,66 +196,95 @@ impl SimReport {
 }
 
 /// Two reports side by side (a recorded run and its replay): one row per measure, with the change.
-pub fn side_by_side(left_title: &str, left: Option<&SimReport>, right_title: &str, right: &SimReport) -> String {
-    let mut rows: Vec<(String, String, String, String)> = Vec::new();
-    let mut text_row = |name: &str, value: &dyn Fn(&SimReport) -> String| {
-        let left_value = left.map_or_else(|| "-".to_owned(), value);
-        let right_value = value(right);
-        let change = if left.is_some() && left_value != right_value { "≠".to_owned() } else { String::new() };
-        rows.push((name.to_owned(), left_value, right_value, change));
-    };
-    text_row("policy", &|report| report.policy.clone());
-    text_row("workers", &|report| report.workers.to_string());
-    text_row("tasks", &|report| report.tasks.to_string());
-    text_row("trace hash", &|report| report.trace_hash.clone());
-    let mut number_row = |name: &str, decimals: usize, value: &dyn Fn(&SimReport) -> f64| {
-        let right_value = value(right);
-        let (left_text, change) = match left {
+pub struct SideBySide<'a, T> {
+    left: Option<&'a T>,
+    right: &'a T,
+    rows: Vec<[String; 4]>,
+}
+
+impl<'a, T> SideBySide<'a, T> {
+    /// A table of `left` (absent: dashes) against `right`.
+    pub fn new(left: Option<&'a T>, right: &'a T) -> Self {
+        SideBySide { left, right, rows: Vec::new() }
+    }
+
+    /// A row of text values, marked `≠` when they differ.
+    pub fn text(&mut self, name: &str, value: impl Fn(&T) -> String) -> &mut Self {
+        let right = value(self.right);
+        let (left, change) = match self.left {
             Some(left) => {
-                let left_value = value(left);
-                let change = if left_value != 0.0 && left_value.is_finite() {
-                    format!("{:+.1}%", (right_value / left_value - 1.0) * 100.0)
-                } else if right_value != left_value {
+                let left = value(left);
+                let change = if left == right { String::new() } else { "≠".to_owned() };
+                (left, change)
+            }
+            None => ("-".to_owned(), String::new()),
+        };
+        self.rows.push([name.to_owned(), left, right, change]);
+        self
+    }
+
+    /// A row of numbers with `decimals` decimals, and the relative change.
+    pub fn number(&mut self, name: &str, decimals: usize, value: impl Fn(&T) -> f64) -> &mut Self {
+        let right = value(self.right);
+        let (left_text, change) = match self.left {
+            Some(left) => {
+                let left = value(left);
+                let change = if left != 0.0 && left.is_finite() {
+                    format!("{:+.1}%", (right / left - 1.0) * 100.0)
+                } else if right != left {
                     "≠".to_owned()
                 } else {
                     String::new()
                 };
-                (format!("{left_value:.decimals$}"), change)
+                (format!("{left:.decimals$}"), change)
             }
             None => ("-".to_owned(), String::new()),
         };
-        rows.push((name.to_owned(), left_text, format!("{right_value:.decimals$}"), change));
-    };
-    number_row("completed", 0, &|report| report.tasks_completed as f64);
-    number_row("failed", 0, &|report| report.tasks_failed as f64);
-    number_row("cancelled", 0, &|report| report.tasks_cancelled as f64);
-    number_row("unschedulable", 0, &|report| report.tasks_unschedulable as f64);
-    number_row("lost", 0, &|report| report.tasks_lost as f64);
-    number_row("duplicated", 0, &|report| report.tasks_duplicated as f64);
-    number_row("placements", 0, &|report| report.placements as f64);
-    number_row("requeues", 0, &|report| report.requeues as f64);
-    number_row("makespan (s)", 1, &|report| report.makespan_seconds);
-    number_row("makespan / LB", 3, &|report| report.makespan_over_lower_bound);
-    number_row("utilization (%)", 1, &|report| report.utilization_mean * 100.0);
-    number_row("wait mean (s)", 3, &|report| report.wait_seconds.mean);
-    number_row("wait p99 (s)", 3, &|report| report.wait_seconds.p99);
-    number_row("response mean (s)", 3, &|report| report.response_seconds.mean);
-    number_row("response p99 (s)", 3, &|report| report.response_seconds.p99);
-    number_row("slowdown mean", 3, &|report| report.slowdown.mean);
-    number_row("slowdown p99", 3, &|report| report.slowdown.p99);
-    number_row("placements/s", 0, &|report| report.placements_per_second);
-    number_row("tick p99 (µs)", 1, &|report| report.tick_ns_p99 as f64 / 1e3);
-    number_row("invariant violations", 0, &|report| report.invariant_violations as f64);
-    let width = |column: fn(&(String, String, String, String)) -> &String, title: &str| {
-        rows.iter().map(|row| column(row).chars().count()).chain([title.chars().count()]).max().unwrap_or(0)
-    };
-    let name_width = width(|row| &row.0, "");
-    let left_width = width(|row| &row.1, left_title);
-    let right_width = width(|row| &row.2, right_title);
-    let mut text = String::new();
-    let _ = writeln!(text, "{:<name_width$}  {:>left_width$}  {:>right_width$}  change", "", left_title, right_title);
-    for (name, left_value, right_value, change) in &rows {
-        let _ = writeln!(text, "{name:<name_width$}  {left_value:>left_width$}  {right_value:>right_width$}  {change}");
+        self.rows.push([name.to_owned(), left_text, format!("{right:.decimals$}"), change]);
+        self
     }
-    text
+
+    /// The table, under column titles.
+    pub fn render(&self, left_title: &str, right_title: &str) -> String {
+        let width = |column: usize, title: &str| {
+            self.rows.iter().map(|row| row[column].chars().count()).chain([title.chars().count()]).max().unwrap_or(0)
+        };
+        let (name_width, left_width, right_width) = (width(0, ""), width(1, left_title), width(2, right_title));
+        let mut text = String::new();
+        let _ = writeln!(text, "{:<name_width$}  {left_title:>left_width$}  {right_title:>right_width$}  change", "");
+        for [name, left, right, change] in &self.rows {
+            let _ = writeln!(text, "{name:<name_width$}  {left:>left_width$}  {right:>right_width$}  {change}");
+        }
+        text
+    }
+}
+
+/// A recorded simulation's report beside its replay's.
+pub fn side_by_side(left_title: &str, left: Option<&SimReport>, right_title: &str, right: &SimReport) -> String {
+    SideBySide::new(left, right)
+        .text("policy", |report| report.policy.clone())
+        .text("workers", |report| report.workers.to_string())
+        .text("tasks", |report| report.tasks.to_string())
+        .text("trace hash", |report| report.trace_hash.clone())
+        .number("completed", 0, |report| report.tasks_completed as f64)
+        .number("failed", 0, |report| report.tasks_failed as f64)
+        .number("cancelled", 0, |report| report.tasks_cancelled as f64)
+        .number("unschedulable", 0, |report| report.tasks_unschedulable as f64)
+        .number("lost", 0, |report| report.tasks_lost as f64)
+        .number("duplicated", 0, |report| report.tasks_duplicated as f64)
+        .number("placements", 0, |report| report.placements as f64)
+        .number("requeues", 0, |report| report.requeues as f64)
+        .number("makespan (s)", 1, |report| report.makespan_seconds)
+        .number("makespan / LB", 3, |report| report.makespan_over_lower_bound)
+        .number("utilization (%)", 1, |report| report.utilization_mean * 100.0)
+        .number("wait mean (s)", 3, |report| report.wait_seconds.mean)
+        .number("wait p99 (s)", 3, |report| report.wait_seconds.p99)
+        .number("response mean (s)", 3, |report| report.response_seconds.mean)
+        .number("response p99 (s)", 3, |report| report.response_seconds.p99)
+        .number("slowdown mean", 3, |report| report.slowdown.mean)
+        .number("slowdown p99", 3, |report| report.slowdown.p99)
+        .number("placements/s", 0, |report| report.placements_per_second)
+        .number("tick p99 (µs)", 1, |report| report.tick_ns_p99 as f64 / 1e3)
+        .number("invariant violations", 0, |report| report.invariant_violations as f64)
+        .render(left_title, right_title)
 }
