@@ -321,9 +321,6 @@ fn replay_engine_recording(
     config: Option<EngineConfig>,
 ) -> Result<()> {
     use ballast::record::{EngineReplayOptions, Reader, replay_engine};
-    if args.record.is_some() {
-        bail!("--record: an embedded engine's recording is replayed without recording it again");
-    }
     let mut config = match config {
         Some(config) => config,
         None => Reader::open(&args.path)?.header().config.to_config().map_err(anyhow::Error::msg)?,
@@ -331,7 +328,11 @@ fn replay_engine_recording(
     if let Some(policy) = policy {
         config.policy = policy;
     }
-    let options = EngineReplayOptions { config: Some(config), drop_workers_percent: args.drop_workers };
+    let options = EngineReplayOptions {
+        config: Some(config),
+        drop_workers_percent: args.drop_workers,
+        record: args.record.clone(),
+    };
     let outcome = replay_engine(&args.path, &options).with_context(|| format!("replaying {}", args.path.display()))?;
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");

@@ -485,8 +485,16 @@ fn an_embedded_engines_recording_replays_verbatim_and_under_another_policy() {
     assert_eq!((verbatim.recorded.tasks, verbatim.recorded.tasks_completed), (240, 240));
     assert_eq!(verbatim.recorded.requeues, 24);
 
+    // A replay records itself; that recording replays verbatim to the same assignments.
+    let again = scratch("coordinator-again.jsonl");
+    let options = EngineReplayOptions { record: Some(again.clone()), ..EngineReplayOptions::default() };
+    assert_eq!(replay_engine(&path, &options).unwrap().first_difference, None);
+    let second = replay_engine(&again, &EngineReplayOptions::default()).unwrap();
+    assert_eq!((second.first_difference, second.replay.trace_hash), (None, verbatim.recorded.trace_hash.clone()));
+    let _ = std::fs::remove_file(again);
+
     let config = EngineConfig { seed: 3, policy: PolicyName::Random, ..EngineConfig::default() };
-    let options = EngineReplayOptions { config: Some(config), drop_workers_percent: 0.0 };
+    let options = EngineReplayOptions { config: Some(config), ..EngineReplayOptions::default() };
     let random = replay_engine(&path, &options).unwrap();
     assert_eq!(random.mode, "what-if");
     assert!(!random.same_assignments);
@@ -495,7 +503,7 @@ fn an_embedded_engines_recording_replays_verbatim_and_under_another_policy() {
     // The same attempts fail: each of the 24 tasks once, then it runs again.
     assert_eq!(random.replay.requeues, 24);
 
-    let options = EngineReplayOptions { config: None, drop_workers_percent: 50.0 };
+    let options = EngineReplayOptions { drop_workers_percent: 50.0, ..EngineReplayOptions::default() };
     let half = replay_engine(&path, &options).unwrap();
     assert_eq!((half.workers_dropped, half.replay.workers), (6, 6));
     assert_eq!((half.replay.tasks_completed, half.replay.tasks_open), (240, 0));

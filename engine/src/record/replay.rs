@@ -46,6 +46,8 @@ pub struct EngineReplayOptions {
     pub config: Option<EngineConfig>,
     /// Leave out this share of the workers (0 to 100), chosen by the recorded engine seed.
     pub drop_workers_percent: f64,
+    /// Record the replay too.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// What a run did, from its events: the same measures for the recorded run and its replay.
@@ -218,21 +220,31 @@ pub fn replay_engine(path: &Path, options: &EngineReplayOptions) -> Result<Engin
         reader.header().config.to_config().map_err(|message| RecordError::BadLine { line: 1, message })?;
     let config = options.config.clone().unwrap_or_else(|| recorded_config.clone());
     let verbatim = config == recorded_config && percent == 0.0;
-    let engine = Engine::new(config.clone())
+    let mut engine = Engine::new(config.clone())
         .map_err(|error| RecordError::BadLine { line: 1, message: format!("the engine config is invalid: {error}") })?;
-    let policy = config.policy.name();
-    if verbatim {
-        return verbatim_replay(reader, engine, policy);
+    if let Some(record) = &options.record {
+        let file = File::create(record)
+            .map_err(|source| RecordError::Io { context: format!("creating {}", record.display()), source })?;
+        engine.record_to(Box::new(file))?;
     }
-    let (attempts, median_ns, workers) = first_pass(Reader::open(path)?)?;
-    let dropped = dropped_workers(&workers, percent, config.seed);
-    what_if_replay(reader, engine, policy, &attempts, median_ns, &dropped)
+    let policy = config.policy.name();
+    let outcome = if verbatim {
+        verbatim_replay(reader, &mut engine, policy)?
+    } else {
+        let (attempts, median_ns, workers) = first_pass(Reader::open(path)?)?;
+        let dropped = dropped_workers(&workers, percent, config.seed);
+        what_if_replay(reader, &mut engine, policy, &attempts, median_ns, &dropped)?
+    };
+    if let Some(finished) = engine.finish_recording() {
+        finished?;
+    }
+    Ok(outcome)
 }
 
 /// Feeds every recorded command again and compares every event.
 fn verbatim_replay(
     mut reader: Reader<BufReader<File>>,
-    mut engine: Engine,
+    engine: &mut Engine,
     policy: &str,
 ) -> Result<EngineReplayOutcome, RecordError> {
     let recorded_policy = reader.header().config.policy.clone();
@@ -259,7 +271,7 @@ fn verbatim_replay(
             }
             continue;
         }
-        feed(&mut engine, number, &line)?;
+        feed(engine, number, &line)?;
         engine.take_events(&mut events);
         let now = engine.now().0;
         for event in events.drain(..) {
@@ -513,7 +525,7 @@ fn settle(
 /// Feeds the coordinator's commands and simulates the workers' answers.
 fn what_if_replay(
     mut reader: Reader<BufReader<File>>,
-    mut engine: Engine,
+    engine: &mut Engine,
     policy: &str,
     attempts: &FxHashMap<u64, Vec<Outcome>>,
     median_ns: u64,
@@ -545,7 +557,7 @@ fn what_if_replay(
             Line::Tick { t } => {
                 tick_gap_ns = t.saturating_sub(last_tick_ns).max(1);
                 last_tick_ns = *t;
-                tick(&mut engine, &mut workers, *t, number)?;
+                tick(engine, &mut workers, *t, number)?;
             }
             line => match line.to_command() {
                 Some((apply, command)) => {
@@ -563,12 +575,12 @@ fn what_if_replay(
                         workers.lanes.insert(spec.id.0, Lane { slots: spec.slots, ..Lane::default() });
                         live_workers.push(spec.id.0);
                     }
-                    apply_command(&mut engine, number, apply, command)?;
+                    apply_command(engine, number, apply, command)?;
                 }
-                None => feed(&mut engine, number, line)?,
+                None => feed(engine, number, line)?,
             },
         }
-        settle(&mut engine, &mut workers, &mut replayed, number)?;
+        settle(engine, &mut workers, &mut replayed, number)?;
     }
     // The recording ends where the recorded run did; the replay may need longer (fewer workers, a
     // worse policy). It goes on ticking at the recorded pace, its workers heartbeating as the
@@ -585,15 +597,15 @@ fn what_if_replay(
             live_workers.retain(|worker| workers.lanes.contains_key(worker));
             for &worker in &live_workers {
                 apply_command(
-                    &mut engine,
+                    engine,
                     number,
                     Apply::Tick,
                     Command::Heartbeat { worker: WorkerId(worker), utilization: None },
                 )?;
             }
         }
-        tick(&mut engine, &mut workers, now, number)?;
-        settle(&mut engine, &mut workers, &mut replayed, number)?;
+        tick(engine, &mut workers, now, number)?;
+        settle(engine, &mut workers, &mut replayed, number)?;
         if replayed.open_tasks() != last_end.1 {
             last_end = (now, replayed.open_tasks());
         }
