@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use ballast::prelude::*;
-use ballast::record::{KINDS, Line, Reader, RecordError};
+use ballast::record::{KINDS, Reader, RecordError};
 use ballast::sim::{self, ReplayOptions, Scenario, SimConfig, SimError};
 use ballast::{EngineHandle, HandleClock, HandleConfig};
 
@@ -195,57 +195,13 @@ fn every_documented_kind_appears_in_a_test_recording() {
         .collect();
     assert_eq!(documented, known, "docs/RECORDING.md's kind tables against the kinds this version reads");
 
-    // The scripted recording's commands replay through a fresh engine to the same events.
-    let mut reader = Reader::open(&scripted).unwrap();
-    let mut engine = Engine::new(reader.header().config.to_config().unwrap()).unwrap();
-    let mut recorded_events = Vec::new();
-    let mut replayed_events = Vec::new();
-    while let Some(line) = reader.next_line().unwrap() {
-        match &line {
-            Line::Tick { t } => engine.tick(Timestamp(*t)).unwrap(),
-            Line::ImportHistory { runs, .. } => {
-                engine.import_history(runs.iter().map(|run| run.to_run())).unwrap();
-            }
-            line if line.kind().starts_with("event.") => recorded_events.push(serde_json::to_string(line).unwrap()),
-            line => {
-                if let Some((apply, command)) = line.to_command() {
-                    match apply {
-                        ballast::record::Apply::Tick => engine.push(command).unwrap(),
-                        ballast::record::Apply::Now => apply_now(&mut engine, command),
-                    }
-                }
-            }
-        }
-        let now = engine.now().0;
-        for event in engine.events() {
-            replayed_events.push(serde_json::to_string(&Line::of_event(now, &event)).unwrap());
-        }
-    }
-    assert_eq!(replayed_events, recorded_events);
+    // The scripted recording's commands replay through a fresh engine to the same events, every one.
+    let verbatim = ballast::record::replay_engine(&scripted, &Default::default()).unwrap();
+    assert_eq!(verbatim.mode, "verbatim");
+    assert_eq!(verbatim.first_difference, None);
+    assert!(verbatim.replay.commands_rejected >= 1 && verbatim.replay.tasks_unschedulable == 1);
     let _ = std::fs::remove_file(scripted);
     let _ = std::fs::remove_file(simulated);
-}
-
-fn apply_now(engine: &mut Engine, command: Command) {
-    // The typed calls return refusals as errors; the recording holds their events either way.
-    let _ = match command {
-        Command::RegisterWorker(spec) => engine.register_worker(spec).map_err(|error| error.to_string()),
-        Command::Heartbeat { worker, utilization } => {
-            engine.heartbeat(worker, utilization).map_err(|error| error.to_string())
-        }
-        Command::DrainWorker { worker } => engine.drain_worker(worker).map_err(|error| error.to_string()),
-        Command::RemoveWorker { worker } => engine.remove_worker(worker).map_err(|error| error.to_string()),
-        Command::SubmitTask(spec) => engine.submit(spec).map_err(|error| error.to_string()),
-        Command::SubmitBatch(specs) => engine.submit_batch(specs).map(|_| ()).map_err(|error| error.to_string()),
-        Command::CancelTask { task } => engine.cancel(task).map_err(|error| error.to_string()),
-        Command::TaskStarted { task, worker } => engine.task_started(task, worker).map_err(|error| error.to_string()),
-        Command::TaskCompleted { task, worker, duration_ns } => {
-            engine.task_completed(task, worker, duration_ns).map_err(|error| error.to_string())
-        }
-        Command::TaskFailed { task, worker, reason, retryable } => {
-            engine.task_failed(task, worker, reason, retryable).map_err(|error| error.to_string())
-        }
-    };
 }
 
 #[test]

@@ -283,16 +283,7 @@ fn verbatim_replay(
     if let Some(text) = produced.pop_front() {
         first_difference.get_or_insert_with(|| format!("the end: the replay also produced {text}"));
     }
-    let (recorded, replay) = (recorded.finish(), replayed.finish());
-    Ok(EngineReplayOutcome {
-        mode: "verbatim".to_owned(),
-        same_assignments: recorded.trace_hash == replay.trace_hash,
-        recorded,
-        replay,
-        first_difference,
-        workers_dropped: 0,
-        warnings: reader.warnings().to_vec(),
-    })
+    Ok(EngineReplayOutcome::new("verbatim", recorded, replayed, first_difference, 0, reader.warnings()))
 }
 
 /// Applies one recorded non-event line to the engine.
@@ -610,19 +601,30 @@ fn what_if_replay(
             last_end = (now, replayed.open_tasks());
         }
     }
-    let (recorded, replay) = (recorded.finish(), replayed.finish());
-    Ok(EngineReplayOutcome {
-        mode: "what-if".to_owned(),
-        same_assignments: recorded.trace_hash == replay.trace_hash,
-        recorded,
-        replay,
-        first_difference: None,
-        workers_dropped: dropped.len() as u32,
-        warnings: reader.warnings().to_vec(),
-    })
+    Ok(EngineReplayOutcome::new("what-if", recorded, replayed, None, dropped.len(), reader.warnings()))
 }
 
 impl EngineReplayOutcome {
+    fn new(
+        mode: &str,
+        recorded: Summarizer,
+        replayed: Summarizer,
+        first_difference: Option<String>,
+        workers_dropped: usize,
+        warnings: &[String],
+    ) -> EngineReplayOutcome {
+        let (recorded, replay) = (recorded.finish(), replayed.finish());
+        EngineReplayOutcome {
+            mode: mode.to_owned(),
+            same_assignments: recorded.trace_hash == replay.trace_hash,
+            recorded,
+            replay,
+            first_difference,
+            workers_dropped: workers_dropped as u32,
+            warnings: warnings.to_vec(),
+        }
+    }
+
     /// The recorded run beside its replay.
     pub fn table(&self) -> String {
         crate::sim::report::SideBySide::new(Some(&self.recorded), &self.replay)
