@@ -18,6 +18,8 @@ use crate::worker::ratio_ppm;
 pub enum PredictionSource {
     /// This model's completions on this worker.
     ModelOnWorker,
+    /// This model's completions on workers of this shape.
+    ModelOnShape,
     /// This family's completions on this worker.
     FamilyOnWorker,
     /// This family's completions on workers of this shape.
@@ -32,6 +34,7 @@ impl PredictionSource {
     pub fn name(self) -> &'static str {
         match self {
             PredictionSource::ModelOnWorker => "model on worker",
+            PredictionSource::ModelOnShape => "model on shape",
             PredictionSource::FamilyOnWorker => "family on worker",
             PredictionSource::FamilyOnShape => "family on shape",
             PredictionSource::Prior => "prior",
@@ -92,27 +95,26 @@ impl RunStats {
     }
 }
 
-/// The most models one worker remembers; the least recently used is forgotten first.
+/// The most models one worker (or one shape) remembers; the least recently used is forgotten first.
 pub const MODELS_PER_WORKER_MAX: usize = 4_096;
 
-/// A worker's performance history.
-#[derive(Component, Clone, Debug, Default)]
-pub struct History {
-    /// Per family, indexed by [`ModelFamily::index`].
-    pub by_family: [RunStats; ModelFamily::COUNT],
+/// Run statistics per model, bounded to [`MODELS_PER_WORKER_MAX`] models: the least recently used is
+/// forgotten first.
+#[derive(Clone, Debug, Default)]
+pub struct ModelRuns {
     /// Per model, with the sequence number of its last use.
-    pub by_model: FxHashMap<Symbol, (RunStats, u64)>,
+    by_model: FxHashMap<Symbol, (RunStats, u64)>,
     uses: u64,
 }
 
-impl History {
-    /// The stats of `model` on this worker.
-    pub fn model(&self, model: Symbol) -> Option<&RunStats> {
+impl ModelRuns {
+    /// The stats of `model`.
+    pub fn get(&self, model: Symbol) -> Option<&RunStats> {
         self.by_model.get(&model).map(|(stats, _)| stats)
     }
 
     /// The stats of `model`, created if needed (forgetting the least recently used model when full).
-    pub fn model_mut(&mut self, model: Symbol) -> &mut RunStats {
+    pub fn get_mut(&mut self, model: Symbol) -> &mut RunStats {
         self.uses += 1;
         if !self.by_model.contains_key(&model) && self.by_model.len() >= MODELS_PER_WORKER_MAX {
             let oldest =
@@ -124,6 +126,37 @@ impl History {
         let entry = self.by_model.entry(model).or_default();
         entry.1 = self.uses;
         &mut entry.0
+    }
+
+    /// How many models are remembered.
+    pub fn len(&self) -> usize {
+        self.by_model.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.by_model.is_empty()
+    }
+}
+
+/// A worker's performance history.
+#[derive(Component, Clone, Debug, Default)]
+pub struct History {
+    /// Per family, indexed by [`ModelFamily::index`].
+    pub by_family: [RunStats; ModelFamily::COUNT],
+    /// Per model.
+    pub by_model: ModelRuns,
+}
+
+impl History {
+    /// The stats of `model` on this worker.
+    pub fn model(&self, model: Symbol) -> Option<&RunStats> {
+        self.by_model.get(model)
+    }
+
+    /// The stats of `model`, created if needed (forgetting the least recently used model when full).
+    pub fn model_mut(&mut self, model: Symbol) -> &mut RunStats {
+        self.by_model.get_mut(model)
     }
 }
 

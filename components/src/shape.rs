@@ -21,7 +21,7 @@ use roaring::RoaringBitmap;
 use rustc_hash::FxHashMap;
 
 use crate::family::ModelFamily;
-use crate::history::RunStats;
+use crate::history::{ModelRuns, RunStats};
 use crate::ids::{ClassId, RequirementsId, WorkerSlot};
 use crate::worker::Capabilities;
 
@@ -57,6 +57,8 @@ pub struct Shape {
     pub linked: bool,
     /// Run statistics of the shape's workers, per family (normalized durations).
     pub history: [RunStats; ModelFamily::COUNT],
+    /// Run statistics of the shape's workers, per model (normalized durations).
+    pub models: ModelRuns,
     /// Whether the shape is listed in [`Shapes::history_changed`].
     pub history_changed: bool,
 }
@@ -210,6 +212,7 @@ impl Shapes {
             classes: Vec::new(),
             linked: false,
             history: [RunStats::default(); ModelFamily::COUNT],
+            models: ModelRuns::default(),
             history_changed: false,
         });
         (id, true)

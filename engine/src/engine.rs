@@ -35,6 +35,7 @@ use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
 use ballast_components::work::{HealthSchedule, Outcomes, TaskWork, Timeouts, WorkerWork};
 use ballast_components::worker::{Capabilities, Health, HealthState, Load, Worker, WorkerTasks};
 use ballast_systems::admit::admit;
+use ballast_systems::complete::record_run;
 use ballast_systems::explain::{count_exclusions, meets_requirements};
 use ballast_systems::pool::Pool;
 
@@ -404,21 +405,16 @@ impl Engine {
         for (run, (entity, model)) in runs.iter().zip(resolved) {
             let slot = self.world.get::<Worker>(entity).expect("registered workers carry Worker").slot;
             let normalized = ballast_components::history::normalized_ns(run.duration_ns, run.test_type);
-            let record = |stats: &mut ballast_components::history::RunStats| {
-                if run.completed { stats.record_completion(normalized) } else { stats.record_failure() }
-            };
-            let mut history = self.world.get_mut::<History>(entity).expect("registered workers carry History");
-            record(&mut history.by_family[run.family.index()]);
-            if let Some(model) = model {
-                record(history.model_mut(model));
-            }
-            let mut shapes = self.world.resource_mut::<Shapes>();
-            let shape = shapes.shape_of[slot.index()];
-            record(&mut shapes.shapes[shape.index()].history[run.family.index()]);
-            if !shapes.shapes[shape.index()].history_changed {
-                shapes.shapes[shape.index()].history_changed = true;
-                shapes.history_changed.push(shape);
-            }
+            self.world.resource_scope(|world, mut shapes: Mut<Shapes>| {
+                let shape = shapes.shape_of[slot.index()];
+                if !shapes.shapes[shape.index()].history_changed {
+                    shapes.shapes[shape.index()].history_changed = true;
+                    shapes.history_changed.push(shape);
+                }
+                let mut history = world.get_mut::<History>(entity).expect("registered workers carry History");
+                let outcome = run.completed.then_some(normalized);
+                record_run(&mut history, &mut shapes.shapes[shape.index()], run.family, model, outcome);
+            });
         }
         if let Some(recorder) = self.recorder.as_mut() {
             let now = self.world.resource::<Clock>().now.0;

@@ -1,5 +1,5 @@
 //! Stage 6, complete: folds this tick's attempt outcomes into performance history, per worker (family
-//! and model) and per shape (family).
+//! and model) and per shape (family and model).
 //!
 //! Reads and writes: [`Outcomes`], [`History`], [`Shapes`] (history only), [`WarmModels`] (where each
 //! model completed last) and the adaptive policy's bandit. Touches only workers with
@@ -11,9 +11,10 @@ use bevy_ecs::prelude::*;
 
 use ballast_components::adaptive::AdaptiveState;
 use ballast_components::config::{EngineConfig, PolicyName};
-use ballast_components::history::{History, WarmModels, normalized_ns};
-use ballast_components::shape::ShapeId;
-use ballast_components::shape::Shapes;
+use ballast_components::family::ModelFamily;
+use ballast_components::history::{History, RunStats, WarmModels, normalized_ns};
+use ballast_components::shape::{Shape, ShapeId, Shapes};
+use ballast_components::symbols::Symbol;
 use ballast_components::work::Outcomes;
 use ballast_components::worker::Worker;
 
@@ -39,7 +40,6 @@ pub fn record_outcomes(
             shapes.shapes[shape.index()].history_changed = true;
             shapes.history_changed.push(shape);
         }
-        let family = outcome.family.index();
         match outcome.duration_ns {
             Some(duration_ns) => {
                 if let Some(model) = outcome.model {
@@ -55,19 +55,36 @@ pub fn record_outcomes(
                     }
                 }
                 let normalized = normalized_ns(duration_ns, outcome.test_type);
-                history.by_family[family].record_completion(normalized);
-                if let Some(model) = outcome.model {
-                    history.model_mut(model).record_completion(normalized);
-                }
-                shapes.shapes[shape.index()].history[family].record_completion(normalized);
+                record_run(
+                    &mut history,
+                    &mut shapes.shapes[shape.index()],
+                    outcome.family,
+                    outcome.model,
+                    Some(normalized),
+                );
             }
-            None => {
-                history.by_family[family].record_failure();
-                if let Some(model) = outcome.model {
-                    history.model_mut(model).record_failure();
-                }
-                shapes.shapes[shape.index()].history[family].record_failure();
-            }
+            None => record_run(&mut history, &mut shapes.shapes[shape.index()], outcome.family, outcome.model, None),
         }
+    }
+}
+
+/// Folds one attempt into a worker's history and its shape's: a completion of normalized duration
+/// `normalized_ns`, or a failure (`None`).
+pub fn record_run(
+    history: &mut History,
+    shape: &mut Shape,
+    family: ModelFamily,
+    model: Option<Symbol>,
+    normalized_ns: Option<u64>,
+) {
+    let record = |stats: &mut RunStats| match normalized_ns {
+        Some(duration_ns) => stats.record_completion(duration_ns),
+        None => stats.record_failure(),
+    };
+    record(&mut history.by_family[family.index()]);
+    record(&mut shape.history[family.index()]);
+    if let Some(model) = model {
+        record(history.model_mut(model));
+        record(shape.models.get_mut(model));
     }
 }

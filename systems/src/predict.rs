@@ -1,6 +1,7 @@
 //! Run-time prediction: how long a task will take on a worker, from the most specific history there is.
 //!
-//! The chain: the model on this worker → the family on this worker → the family on the worker's shape
+//! The chain: the model on this worker → the model on workers of the same shape (identical
+//! capabilities, so the same hardware) → the family on this worker → the family on the worker's shape
 //! → the prior (the family's prior duration over the best prior speed of the hardware the task may use
 //! on that shape). Durations are kept normalized to inference and scaled by the task's test type.
 
@@ -59,6 +60,10 @@ pub fn predict(
         model.and_then(|model| history.model(model)).filter(|stats| stats.completed >= MODEL_SAMPLES_MIN)
     {
         (stats.duration_ewma_ns, PredictionSource::ModelOnWorker)
+    } else if let Some(stats) =
+        model.and_then(|model| shape.models.get(model)).filter(|stats| stats.completed >= MODEL_SAMPLES_MIN)
+    {
+        (stats.duration_ewma_ns, PredictionSource::ModelOnShape)
     } else if history.by_family[family.index()].completed >= FAMILY_ON_WORKER_SAMPLES_MIN {
         (history.by_family[family.index()].duration_ewma_ns, PredictionSource::FamilyOnWorker)
     } else {
