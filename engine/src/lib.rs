@@ -41,6 +41,8 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "sim")]
+pub mod ci;
 pub mod engine;
 pub mod fuzzing;
 pub mod handle;

@@ -46,6 +46,29 @@ enum ReplayCommand {
     /// Replays a recording (`ballast sim --record`) through a fresh engine and prints its report beside
     /// the recorded one.
     Events(ReplayEventsArgs),
+    /// Replays a real CI history cycle by cycle onto a pool of agents: makespan against its lower bound
+    /// and the longest-first oracle, and the error of the run-time predictions.
+    Ci(ReplayCiArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayCiArgs {
+    /// The history (`Id;Name;Duration;CalcPrio;LastRun;LastResults;Verdict;Cycle`, plain or gzip).
+    path: PathBuf,
+    /// Agents in the pool (each runs one test at a time).
+    #[arg(long, default_value_t = 16)]
+    workers: u32,
+    /// Forget everything between cycles (a scheduler without memory).
+    #[arg(long)]
+    no_history: bool,
+    /// Placement policy (see `ballast policies`). A cycle's figure of merit is its makespan, so the
+    /// default is `max-min`, the batch policy that places the longest predicted test first
+    /// (longest-processing-time-first on identical agents); `composite` favours mean response instead.
+    #[arg(long, default_value = "max-min")]
+    policy: String,
+    /// Write the report (with every cycle) as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -221,6 +244,7 @@ fn main() -> Result<()> {
         }
         Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
         Commands::Replay(ReplayCommand::Events(args)) => run_replay_events(args),
+        Commands::Replay(ReplayCommand::Ci(args)) => run_replay_ci(args),
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
             let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
@@ -282,6 +306,25 @@ fn run_sim(args: SimArgs) -> Result<()> {
         write_json(path, &report)?;
     }
     check_invariants(&report)
+}
+
+fn run_replay_ci(args: ReplayCiArgs) -> Result<()> {
+    use ballast::ci::{self, CiPlan};
+    let Some(policy) = PolicyName::parse(&args.policy) else {
+        bail!("unknown policy `{}`; `ballast policies` lists them", args.policy);
+    };
+    let runs = ci::load(&args.path).with_context(|| format!("reading {}", args.path.display()))?;
+    let plan = CiPlan {
+        workers: args.workers,
+        history: !args.no_history,
+        engine: EngineConfig { policy, ..EngineConfig::default() },
+    };
+    let report = ci::replay(&runs, &plan, &mut |_, _| {}).context("the replay failed")?;
+    print!("{}", report.table());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(())
 }
 
 fn progress_bar(quiet: bool, tasks: u64) -> ProgressBar {

@@ -3,6 +3,7 @@
 mod analysis;
 mod bad_input;
 mod check;
+mod ci;
 mod determinism;
 mod fuzz;
 mod handle;

@@ -1,0 +1,112 @@
+//! The CI-history replay: the loader's errors, the oracle, and that history improves placement.
+
+use ballast::ci::{self, CiError, CiPlan, CiRun, lpt_makespan};
+use ballast::prelude::*;
+
+fn plan(history: bool) -> CiPlan {
+    CiPlan { workers: 4, history, engine: EngineConfig { policy: PolicyName::MaxMin, ..EngineConfig::default() } }
+}
+
+/// Ten cycles of the same 12 tests: two long ones (10 min) and ten short ones (1 to 2 min).
+fn synthetic() -> Vec<CiRun> {
+    let mut runs = Vec::new();
+    for cycle in 1..=10 {
+        for test in 0..12u64 {
+            let duration_ms = if test < 2 { 600_000 } else { 60_000 + test * 6_000 };
+            // The long tests come last in each cycle's list: a scheduler without memory starts them late.
+            let name = format!("suite/test-{}", 11 - test);
+            runs.push(CiRun { name, duration_ms, failed: test == 5, cycle });
+        }
+    }
+    runs.reverse();
+    runs.sort_by_key(|run| run.cycle);
+    runs
+}
+
+#[test]
+fn the_oracle_is_longest_processing_time_first() {
+    assert_eq!(lpt_makespan(&[7, 7, 6, 6, 5, 5, 4, 4, 4], 4), 15);
+    assert_eq!(lpt_makespan(&[10], 4), 10);
+    assert_eq!(lpt_makespan(&[], 4), 0);
+    assert_eq!(lpt_makespan(&[3, 3, 3, 3], 1), 12);
+}
+
+#[test]
+fn history_brings_the_makespan_to_the_oracle() {
+    let runs = synthetic();
+    let with = ci::replay(&runs, &plan(true), &mut |_, _| {}).unwrap();
+    let without = ci::replay(&runs, &plan(false), &mut |_, _| {}).unwrap();
+    assert_eq!(with.cycles.len(), 10);
+    assert_eq!(with.tasks, 120);
+    // From the second cycle on, every test is predicted from its own history, exactly.
+    for cycle in &with.cycles[1..] {
+        assert_eq!(cycle.predicted_from_history, 12, "{cycle:?}");
+        assert!(cycle.prediction_mape < 0.5, "{cycle:?}");
+        assert!((cycle.makespan_seconds / cycle.oracle_seconds) < 1.01, "{cycle:?}");
+    }
+    assert!(without.cycles[1..].iter().all(|cycle| cycle.predicted_from_history == 0));
+    assert!(
+        without.prediction_mape > 5.0 * with.prediction_mape,
+        "{} vs {}",
+        without.prediction_mape,
+        with.prediction_mape
+    );
+    assert!(
+        with.mean_makespan_over_oracle < without.mean_makespan_over_oracle,
+        "with history {:.3}, without {:.3}",
+        with.mean_makespan_over_oracle,
+        without.mean_makespan_over_oracle
+    );
+    let table = with.table();
+    assert!(table.contains("mean makespan/LB"), "{table}");
+}
+
+fn parse_error(text: &str) -> String {
+    match ci::parse(std::io::Cursor::new(text.as_bytes().to_vec())) {
+        Err(error) => error.to_string(),
+        Ok(runs) => panic!("parsed {runs:?}"),
+    }
+}
+
+#[test]
+fn bad_histories_are_errors_naming_their_line() {
+    let header = "Id;Name;Duration;CalcPrio;LastRun;LastResults;Verdict;Cycle\n";
+    let good = "1;78082;57262;0;2015-02-13 16:13:00;[];1;1\n";
+    assert!(matches!(ci::parse(std::io::Cursor::new(header.as_bytes().to_vec())), Err(CiError::Empty)));
+    let message = parse_error(&format!("{header}{good}2;78083;57145;0;x;[];1\n"));
+    assert!(message.starts_with("line 3: 7 fields where 8 were expected"), "{message}");
+    let message = parse_error(&format!("{header}2;78083;NaN;0;x;[];1;1\n"));
+    assert!(message.starts_with("line 2: Duration `NaN` is not a whole number"), "{message}");
+    let message = parse_error(&format!("{header}2;78083;-5;0;x;[];1;1\n"));
+    assert!(message.starts_with("line 2: Duration `-5`"), "{message}");
+    let message = parse_error(&format!("{header}2;78083;5;0;x;[];2;1\n"));
+    assert!(message.starts_with("line 2: Verdict 2"), "{message}");
+    let message = parse_error(&format!("{header}2;;5;0;x;[];0;1\n"));
+    assert!(message.starts_with("line 2: the test name is empty"), "{message}");
+    let message = parse_error(&format!("{header}2;{};5;0;x;[];0;1\n", "n".repeat(300)));
+    assert!(message.contains("longer than 256 bytes"), "{message}");
+    let mut bytes = format!("{header}{good}").into_bytes();
+    bytes.extend_from_slice(b"3;\xff\xfe;5;0;x;[];0;1\n");
+    let error = ci::parse(std::io::Cursor::new(bytes)).unwrap_err().to_string();
+    assert_eq!(error, "line 3: not UTF-8");
+    let runs = ci::parse(std::io::Cursor::new(format!("{header}{good}\r\n\n").into_bytes())).unwrap();
+    assert_eq!(runs, vec![CiRun { name: "78082".into(), duration_ms: 57_262, failed: true, cycle: 1 }]);
+    let error = ci::replay(&runs, &CiPlan { workers: 0, ..plan(true) }, &mut |_, _| {}).unwrap_err();
+    assert!(error.to_string().contains("--workers is 0"), "{error}");
+}
+
+#[test]
+fn the_real_history_replays_when_the_shared_data_is_present() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/ci/iofrol.csv.gz");
+    if !std::path::Path::new(path).is_file() {
+        eprintln!("skipped: the shared data set is not beside the project ({path})");
+        return;
+    }
+    let runs = ci::load(std::path::Path::new(path)).unwrap();
+    assert_eq!(runs.len(), 32_260);
+    // The first 40 cycles, to stay quick in a debug build.
+    let early: Vec<CiRun> = runs.into_iter().filter(|run| run.cycle <= 40).collect();
+    let report = ci::replay(&early, &CiPlan { workers: 16, ..plan(true) }, &mut |_, _| {}).unwrap();
+    assert_eq!(report.cycles.len(), 40);
+    assert!(report.mean_makespan_over_oracle < 1.05, "{}", report.table());
+}
