@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -31,7 +31,8 @@ use ballast_components::family::TestType;
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{Command, Event, FactorKind, TaskSpec, WorkerSpec};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, PastRun};
+use crate::record::{HistoryWriter, load_history};
 
 /// One test run of the history.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +76,9 @@ pub enum CiError {
     /// The engine refused something.
     #[error("the engine refused: {0}")]
     Engine(String),
+    /// The history file could not be read or written.
+    #[error("history file: {0}")]
+    History(String),
 }
 
 /// Reads a CI history (gzip or plain text), in file order.
@@ -164,6 +168,9 @@ pub struct CiPlan {
     pub history: bool,
     /// The engine's config.
     pub engine: EngineConfig,
+    /// A history file (`crate::record::load_history`): loaded at the start if it exists, and saved with
+    /// this replay's runs added at the end.
+    pub history_file: Option<PathBuf>,
 }
 
 /// One cycle's measures.
@@ -196,6 +203,8 @@ pub struct CiReport {
     pub history: bool,
     /// Test runs replayed.
     pub tasks: u64,
+    /// Past runs loaded from the history file.
+    pub history_runs_loaded: u64,
     /// Mean over cycles of makespan ÷ lower bound.
     pub mean_makespan_over_lb: f64,
     /// Mean over cycles of makespan ÷ the oracle's makespan.
@@ -249,7 +258,25 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
         agents(&mut engine, plan.workers)?;
         Ok(engine)
     };
+    if plan.history_file.is_some() && !plan.history {
+        return Err(CiError::Parameters("--history and --no-history contradict each other".to_owned()));
+    }
     let mut engine = new_engine(plan)?;
+    let mut history_writer = None;
+    let mut history_runs_loaded = 0u64;
+    if let Some(path) = &plan.history_file {
+        let (past, warnings) = load_history(path).map_err(|error| CiError::History(error.to_string()))?;
+        for warning in warnings {
+            eprintln!("warning: {}: {warning}", path.display());
+        }
+        // Runs on agents this pool does not have are left out (and dropped from the saved file).
+        let past: Vec<PastRun> = past.into_iter().filter(|run| run.worker.0 < u64::from(plan.workers)).collect();
+        history_runs_loaded = past.len() as u64;
+        engine.import_history(past.iter().cloned()).map_err(|error| CiError::History(error.to_string()))?;
+        history_writer = Some(
+            HistoryWriter::create(path, &plan.engine, &past).map_err(|error| CiError::History(error.to_string()))?,
+        );
+    }
     let mut now_ns = 0u64;
     let mut next_task = 0u64;
     let mut reports = Vec::with_capacity(cycles.len());
@@ -286,6 +313,17 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
                 }
                 ends.pop();
                 let (task, worker) = (TaskId(task), WorkerId(worker));
+                if let Some(writer) = history_writer.as_mut() {
+                    let name = &runs[members[(task.0 - first_task) as usize]].name;
+                    writer.add(PastRun {
+                        worker,
+                        model: Some(name.clone()),
+                        family: ballast_systems::analysis::detect_family(name),
+                        test_type: TestType::Integration,
+                        duration_ns: duration_ns(task),
+                        completed: true,
+                    });
+                }
                 engine
                     .push(Command::TaskCompleted { task, worker, duration_ns: duration_ns(task) })
                     .map_err(|error| CiError::Engine(error.to_string()))?;
@@ -359,6 +397,9 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
             predicted_from_history: from_history,
         });
     }
+    if let Some(writer) = history_writer {
+        writer.finish().map_err(|error| CiError::History(error.to_string()))?;
+    }
     let mean =
         |value: &dyn Fn(&CycleReport) -> f64| reports.iter().map(value).sum::<f64>() / reports.len().max(1) as f64;
     Ok(CiReport {
@@ -366,6 +407,7 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
         policy: plan.engine.policy.name().to_owned(),
         history: plan.history,
         tasks: runs.len() as u64,
+        history_runs_loaded,
         mean_makespan_over_lb: mean(&|cycle| cycle.makespan_seconds / cycle.lower_bound_seconds),
         mean_makespan_over_oracle: mean(&|cycle| cycle.makespan_seconds / cycle.oracle_seconds),
         mean_oracle_over_lb: mean(&|cycle| cycle.oracle_seconds / cycle.lower_bound_seconds),

@@ -69,6 +69,9 @@ struct ReplayCiArgs {
     /// Write the report (with every cycle) as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Keep history across runs in this file: loaded at the start when it exists, saved at the end.
+    #[arg(long)]
+    history: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -318,6 +321,7 @@ fn run_replay_ci(args: ReplayCiArgs) -> Result<()> {
         workers: args.workers,
         history: !args.no_history,
         engine: EngineConfig { policy, ..EngineConfig::default() },
+        history_file: args.history.clone(),
     };
     let report = ci::replay(&runs, &plan, &mut |_, _| {}).context("the replay failed")?;
     print!("{}", report.table());

@@ -4,7 +4,12 @@ use ballast::ci::{self, CiError, CiPlan, CiRun, lpt_makespan};
 use ballast::prelude::*;
 
 fn plan(history: bool) -> CiPlan {
-    CiPlan { workers: 4, history, engine: EngineConfig { policy: PolicyName::MaxMin, ..EngineConfig::default() } }
+    CiPlan {
+        workers: 4,
+        history,
+        engine: EngineConfig { policy: PolicyName::MaxMin, ..EngineConfig::default() },
+        history_file: None,
+    }
 }
 
 /// Ten cycles of the same 12 tests: two long ones (10 min) and ten short ones (1 to 2 min).
@@ -109,4 +114,63 @@ fn the_real_history_replays_when_the_shared_data_is_present() {
     let report = ci::replay(&early, &CiPlan { workers: 16, ..plan(true) }, &mut |_, _| {}).unwrap();
     assert_eq!(report.cycles.len(), 40);
     assert!(report.mean_makespan_over_oracle < 1.05, "{}", report.table());
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("ballast-it-ci-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn a_history_file_makes_a_restart_start_warm() {
+    let path = scratch("history.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let runs = synthetic();
+    let with_file = CiPlan { history_file: Some(path.clone()), ..plan(true) };
+    let first = ci::replay(&runs, &with_file, &mut |_, _| {}).unwrap();
+    assert_eq!(first.history_runs_loaded, 0);
+    assert_eq!(first.cycles[0].predicted_from_history, 0);
+    let second = ci::replay(&runs, &with_file, &mut |_, _| {}).unwrap();
+    assert_eq!(second.history_runs_loaded, 120);
+    assert_eq!(second.cycles[0].predicted_from_history, 12, "the first cycle is predicted from the saved history");
+    assert!(second.cycles[0].prediction_mape < 0.5 && first.cycles[0].prediction_mape > 10.0);
+    // The file stays bounded: at most 32 runs per (agent, test).
+    let third = ci::replay(&runs, &with_file, &mut |_, _| {}).unwrap();
+    assert_eq!(third.history_runs_loaded, 240);
+    let (saved, warnings) = ballast::record::load_history(&path).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(saved.len(), 360);
+    let mut many = vec![saved[0].clone(); 40];
+    many.push(saved[1].clone());
+    assert_eq!(ballast::record::compact(&many).len(), ballast::record::RUNS_KEPT_PER_KEY + 1);
+
+    // Bad history files: a clear error naming the line, never a silent loss.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let corrupt = scratch("corrupt.jsonl");
+    std::fs::write(&corrupt, format!("{}\n{}\nnot json\n", lines[0], lines[1])).unwrap();
+    let error = ci::replay(&runs, &CiPlan { history_file: Some(corrupt.clone()), ..plan(true) }, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("line 3: not JSON"), "{error}");
+    let nan = lines[1].replacen("\"duration_ns\":", "\"duration_ns\":NaN,\"x\":", 1);
+    std::fs::write(&corrupt, format!("{}\n{nan}\n", lines[0])).unwrap();
+    let error = ci::replay(&runs, &CiPlan { history_file: Some(corrupt.clone()), ..plan(true) }, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("line 2: not JSON"), "{error}");
+    let newer = lines[0].replacen("\"version\":1", "\"version\":9", 1);
+    std::fs::write(&corrupt, format!("{newer}\n")).unwrap();
+    let error = ci::replay(&runs, &CiPlan { history_file: Some(corrupt.clone()), ..plan(true) }, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("format version 9"), "{error}");
+    let recording = concat!(env!("CARGO_MANIFEST_DIR"), "/data/recording-v1.jsonl");
+    let error = ballast::record::load_history(std::path::Path::new(recording)).unwrap_err().to_string();
+    assert!(error.contains("not a history file"), "{error}");
+    let error = ci::replay(&runs, &CiPlan { history_file: Some(path.clone()), ..plan(false) }, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("contradict"), "{error}");
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(corrupt);
 }

@@ -14,6 +14,7 @@
 
 mod config;
 mod dto;
+mod history;
 mod reader;
 #[cfg(feature = "sim")]
 mod replay;
@@ -24,6 +25,7 @@ pub use dto::{
     Browsers, GpuDto, Hardware, Header, KINDS, Line, Named, PastRunDto, PoolDto, RequirementsDto, SimHeader,
     SimTaskDto, StableName, TaskDto, UtilizationDto, WorkerDto,
 };
+pub use history::{HistoryWriter, RUNS_KEPT_PER_KEY, compact, load_history};
 pub use reader::Reader;
 #[cfg(feature = "sim")]
 pub use replay::{EngineReplayOptions, EngineReplayOutcome, EventSummary, replay_engine};
