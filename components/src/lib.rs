@@ -19,6 +19,7 @@ pub mod ids;
 pub mod index;
 pub mod message;
 pub mod metrics;
+pub mod preferences;
 pub mod queue;
 pub mod requirements;
 pub mod shape;

@@ -41,6 +41,7 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
+pub mod analyze;
 #[cfg(feature = "sim")]
 pub mod ci;
 pub mod engine;

@@ -39,6 +39,12 @@ enum Commands {
     /// Replays: a recorded run under another policy, config or pool.
     #[command(subcommand)]
     Replay(ReplayCommand),
+    /// Analyses model ids (arguments, or one per line on stdin): one JSON object per line with the
+    /// family, preferred hardware, browser scores, batch size and run-time prior.
+    Analyze {
+        /// Model ids (none: read them from stdin, one per line).
+        model_ids: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -248,6 +254,7 @@ fn main() -> Result<()> {
         Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
         Commands::Replay(ReplayCommand::Events(args)) => run_replay_events(args),
         Commands::Replay(ReplayCommand::Ci(args)) => run_replay_ci(args),
+        Commands::Analyze { model_ids } => run_analyze(model_ids),
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
             let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
@@ -309,6 +316,42 @@ fn run_sim(args: SimArgs) -> Result<()> {
         write_json(path, &report)?;
     }
     check_invariants(&report)
+}
+
+/// Prints one JSON line per id; a bad id gets a line with its `error`, and the exit status says so.
+fn run_analyze(model_ids: Vec<String>) -> Result<()> {
+    use std::io::{BufRead, Write};
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut refused = 0u64;
+    let mut emit = |out: &mut dyn Write, line: Option<u64>, id: Result<String, String>| -> Result<()> {
+        let value = match id.and_then(|id| {
+            ballast::analyze::analyze(&id).map_err(|error| error.to_string()).map(|analysis| (id, analysis))
+        }) {
+            Ok((_, analysis)) => serde_json::to_value(&analysis)?,
+            Err(error) => {
+                refused += 1;
+                serde_json::json!({ "line": line, "error": error })
+            }
+        };
+        writeln!(out, "{value}")?;
+        Ok(())
+    };
+    if model_ids.is_empty() {
+        for (index, line) in std::io::stdin().lock().split(b'\n').enumerate() {
+            let bytes = line.context("reading stdin")?;
+            let id = String::from_utf8(bytes).map_err(|_| "the model id is not UTF-8".to_owned());
+            emit(&mut out, Some(index as u64 + 1), id)?;
+        }
+    } else {
+        for id in model_ids {
+            emit(&mut out, None, Ok(id))?;
+        }
+    }
+    out.flush()?;
+    if refused > 0 {
+        bail!("{refused} model ids were refused (their lines say why)");
+    }
+    Ok(())
 }
 
 fn run_replay_ci(args: ReplayCiArgs) -> Result<()> {
