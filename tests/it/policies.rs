@@ -404,3 +404,43 @@ fn the_explained_terms_add_up_to_the_composite_cost() {
         assert!((total - expected).abs() <= expected * 1e-6 + 1e-6, "terms {total} vs cost {expected}: {factors:?}");
     }
 }
+
+#[test]
+fn prediction_falls_back_from_the_model_to_its_family_to_the_prior() {
+    let mut engine = engine_with(EngineConfig::default());
+    engine.register_worker(cpu_worker(0, 1)).unwrap();
+    engine.register_worker(cpu_worker(1, 1)).unwrap();
+    // Another shape: the same hardware with less memory.
+    engine.register_worker(WorkerSpec { memory_mib: 32_768, ..cpu_worker(2, 1) }).unwrap();
+    ran(&mut engine, "suite/a", &[(0, 10.0)], 3);
+    let mut now = 0;
+    let mut place = |engine: &mut Engine, id: u64, model: &str| {
+        engine.submit(task(id, model)).unwrap();
+        now += 10;
+        engine.tick(Timestamp::from_millis(now)).unwrap();
+        let placed = assignments(engine);
+        assert_eq!(placed.len(), 1, "{placed:?}");
+        let placement = engine.explain(TaskId(id)).unwrap().placement.unwrap();
+        let predicted = placement.factors.iter().find(|factor| factor.kind == FactorKind::PredictedRun).unwrap().value;
+        (placed[0].1, placement.prediction_source, predicted)
+    };
+    let (worker, source, seconds) = place(&mut engine, 1, "suite/a");
+    assert_eq!((worker, source), (0, PredictionSource::ModelOnWorker));
+    assert!((seconds - 10.0).abs() < 0.5);
+    // Worker 0 is busy: worker 1 shares its shape, so the model's runs there predict the run here.
+    let (worker, source, seconds) = place(&mut engine, 2, "suite/a");
+    assert_eq!((worker, source), (1, PredictionSource::ModelOnShape));
+    assert!((seconds - 10.0).abs() < 0.5);
+    // Only worker 2 is left: another shape, no history at all.
+    let (worker, source, seconds) = place(&mut engine, 3, "suite/a");
+    assert_eq!((worker, source), (2, PredictionSource::Prior));
+    assert!((seconds - 60.0).abs() < 0.5, "the unknown family's prior");
+    // A new model on worker 0: its family's runs on that worker.
+    engine.task_completed(TaskId(1), WorkerId(0), 10_000_000_000).unwrap();
+    let (worker, source, _) = place(&mut engine, 4, "suite/b");
+    assert_eq!((worker, source), (0, PredictionSource::FamilyOnWorker));
+    // A new model on worker 1, which has one run of the family: the family's runs on its shape.
+    engine.task_completed(TaskId(2), WorkerId(1), 10_000_000_000).unwrap();
+    let (worker, source, _) = place(&mut engine, 5, "suite/c");
+    assert_eq!((worker, source), (1, PredictionSource::FamilyOnShape));
+}
