@@ -99,6 +99,9 @@ struct ReplayEventsArgs {
     /// Record the replay too.
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Keep the engine's history across runs in this file (simulated recordings).
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -240,6 +243,9 @@ struct SimArgs {
     /// format is in docs/RECORDING.md).
     #[arg(long)]
     record: Option<PathBuf>,
+    /// Keep the engine's history across runs in this file: loaded when it exists, saved at the end.
+    #[arg(long)]
+    history: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -292,6 +298,7 @@ fn run_sim(args: SimArgs) -> Result<()> {
         tick_interval_ms: args.tick_ms,
         check_engine_every_tick: args.check_invariants,
         record: args.record.clone(),
+        history_file: args.history.clone(),
         ..SimConfig::default()
     };
     let bar = progress_bar(args.quiet, config.tasks);
@@ -476,8 +483,13 @@ fn run_replay_events(args: ReplayEventsArgs) -> Result<()> {
     if source == "engine" {
         return replay_engine_recording(&args, policy, config);
     }
-    let options =
-        sim::ReplayOptions { policy, config, drop_workers_percent: args.drop_workers, record: args.record.clone() };
+    let options = sim::ReplayOptions {
+        policy,
+        config,
+        drop_workers_percent: args.drop_workers,
+        record: args.record.clone(),
+        history: args.history.clone(),
+    };
     let bar = progress_bar(args.quiet, 0);
     let mut on_progress = |progress: Progress| {
         bar.set_length(progress.tasks_total);

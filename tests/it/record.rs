@@ -494,3 +494,22 @@ fn an_embedded_engines_recording_replays_verbatim_and_under_another_policy() {
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(tampered);
 }
+
+#[test]
+fn a_simulation_keeps_its_history_across_runs() {
+    let path = scratch("sim-history.jsonl");
+    let _ = std::fs::remove_file(&path);
+    let config = SimConfig { workers: 30, tasks: 400, seed: 5, ..SimConfig::default() };
+    let plain = sim::run(&config, &mut |_| {}).unwrap();
+    let with_file = SimConfig { history_file: Some(path.clone()), ..config };
+    let first = sim::run(&with_file, &mut |_| {}).unwrap();
+    assert_eq!(first.trace_hash, plain.trace_hash, "an absent history file is an empty history");
+    let (saved, _) = ballast::record::load_history(&path).unwrap();
+    // Every attempt that ended on a worker is remembered: completions and failures.
+    assert_eq!(saved.len() as u64, first.tasks_completed + first.attempts_failed);
+    assert_eq!(saved.iter().filter(|run| run.completed).count() as u64, first.tasks_completed);
+    let second = sim::run(&with_file, &mut |_| {}).unwrap();
+    assert_ne!(second.trace_hash, first.trace_hash, "the second run starts with the first one's history");
+    assert_eq!(second.tasks_lost + second.invariant_violations, 0);
+    let _ = std::fs::remove_file(path);
+}

@@ -77,6 +77,9 @@ pub struct SimConfig {
     /// Record every command, event and the simulator's ground truth to this file (JSON lines; see
     /// [`crate::record`]).
     pub record: Option<std::path::PathBuf>,
+    /// Keep the engine's history across runs in this file (see [`crate::record::load_history`]):
+    /// loaded after the workers register, saved with this run's outcomes at the end.
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -93,6 +96,7 @@ impl Default for SimConfig {
             check_engine_every_tick: false,
             stall_seconds_max: 24 * 3_600,
             record: None,
+            history_file: None,
         }
     }
 }
@@ -189,6 +193,7 @@ struct TaskTruth {
     run: Run,
     attempts: u8,
     priority: u8,
+    test_type: TestType,
     family: ModelFamily,
     allowed: HardwareSet,
     worker: u32,
@@ -286,6 +291,8 @@ struct Simulation<'a> {
     present: Vec<bool>,
     /// Why the run stopped early.
     stopped: Option<SimError>,
+    /// The history file being written, with the family the engine detects for each model number.
+    history: Option<(crate::record::HistoryWriter, Vec<(String, ModelFamily)>)>,
     uses: Vec<WorkerUse>,
     lanes: Vec<Lanes>,
     tasks: Vec<TaskTruth>,
@@ -372,6 +379,7 @@ impl<'a> Simulation<'a> {
             feed,
             present,
             stopped: None,
+            history: None,
             tasks: Vec::with_capacity(config.tasks as usize),
             seconds_on: Vec::new(),
             happenings: BinaryHeap::new(),
@@ -435,6 +443,7 @@ impl<'a> Simulation<'a> {
         self.engine.tick(Timestamp::ZERO).expect("time starts at zero");
         self.absorb_events(0);
         self.import_expected_times()?;
+        self.load_history()?;
         match &self.feed {
             Some(feed) => {
                 if let Some(at_ns) = feed.next_arrival_ns() {
@@ -493,6 +502,9 @@ impl<'a> Simulation<'a> {
         }
         progress(Progress { tasks_ended: self.tasks_ended, tasks_total: config.tasks, sim_time_ns: now_ns });
         let report = self.report(started.elapsed().as_secs_f64());
+        if let Some((writer, _)) = self.history.take() {
+            writer.finish()?;
+        }
         if self.engine.is_recording() {
             let t = self.engine.now().0;
             let value = serde_json::to_value(&report).map_err(|error| SimError::Record(error.to_string()))?;
@@ -507,6 +519,39 @@ impl<'a> Simulation<'a> {
     /// The feed of a replay (after the run).
     fn take_feed(&mut self) -> Option<replay::Feed> {
         self.feed.take()
+    }
+
+    /// Gives the engine the history file's runs on this pool's workers, and starts writing the new file.
+    fn load_history(&mut self) -> Result<(), SimError> {
+        let Some(path) = &self.config.history_file else { return Ok(()) };
+        let (past, _warnings) = crate::record::load_history(path)?;
+        let present = &self.present;
+        let past: Vec<PastRun> =
+            past.into_iter().filter(|run| present.get(run.worker.0 as usize).copied().unwrap_or(false)).collect();
+        if !past.is_empty() {
+            self.engine.import_history(past.iter().cloned())?;
+        }
+        let writer = crate::record::HistoryWriter::create(path, self.engine.config(), &past)?;
+        self.history = Some((writer, Vec::new()));
+        Ok(())
+    }
+
+    /// Adds an attempt's outcome to the history file being written, if any.
+    fn remember(&mut self, task: u32, worker: u32, duration_ns: Option<u64>) {
+        let Some((writer, models)) = &mut self.history else { return };
+        let truth = &self.tasks[task as usize];
+        let (model, family) = match models.get(truth.model as usize) {
+            Some((name, family)) => (Some(name.clone()), *family),
+            None => (None, ModelFamily::Unknown),
+        };
+        writer.add(PastRun {
+            worker: WorkerId(u64::from(worker)),
+            model,
+            family,
+            test_type: truth.test_type,
+            duration_ns: duration_ns.unwrap_or(0),
+            completed: duration_ns.is_some(),
+        });
     }
 
     /// Gives the engine the expected times of an ETC scenario, as history of each task's model on each
@@ -567,20 +612,27 @@ impl<'a> Simulation<'a> {
                         self.response_ns.saturating_record(response_ns.max(1));
                         let slowdown = response_ns as f64 / truth.min_duration_ns.max(1) as f64;
                         self.slowdown_milli.saturating_record((slowdown * 1000.0) as u64);
+                        self.remember(task, truth.worker, Some(time_ns - truth.started_ns));
                         Command::TaskCompleted { task: task_id, worker, duration_ns: time_ns - truth.started_ns }
                     }
-                    AttemptEnd::FailRetryable => Command::TaskFailed {
-                        task: task_id,
-                        worker,
-                        reason: "worker lost its device".to_owned(),
-                        retryable: true,
-                    },
-                    AttemptEnd::FailPermanent => Command::TaskFailed {
-                        task: task_id,
-                        worker,
-                        reason: "assertion failed".to_owned(),
-                        retryable: false,
-                    },
+                    AttemptEnd::FailRetryable => {
+                        self.remember(task, truth.worker, None);
+                        Command::TaskFailed {
+                            task: task_id,
+                            worker,
+                            reason: "worker lost its device".to_owned(),
+                            retryable: true,
+                        }
+                    }
+                    AttemptEnd::FailPermanent => {
+                        self.remember(task, truth.worker, None);
+                        Command::TaskFailed {
+                            task: task_id,
+                            worker,
+                            reason: "assertion failed".to_owned(),
+                            retryable: false,
+                        }
+                    }
                 };
                 self.push(command);
             }
@@ -727,7 +779,15 @@ impl<'a> Simulation<'a> {
         let gpu = requirements.gpu;
         let next_number = self.model_numbers.len() as u32;
         let model = match &generated.spec.model_id {
-            Some(model) => *self.model_numbers.entry(model.clone()).or_insert(next_number),
+            Some(model) => {
+                let number = *self.model_numbers.entry(model.clone()).or_insert(next_number);
+                if let Some((_, models)) = &mut self.history
+                    && models.len() == number as usize
+                {
+                    models.push((model.clone(), ballast_systems::analysis::detect_family(model)));
+                }
+                number
+            }
             None => u32::MAX,
         };
         TaskTruth {
@@ -736,6 +796,7 @@ impl<'a> Simulation<'a> {
             run: Run::Done,
             attempts: 0,
             priority: generated.spec.priority,
+            test_type: generated.spec.test_type,
             family: generated.family,
             allowed: requirements.hardware_any,
             worker: u32::MAX,

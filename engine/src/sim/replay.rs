@@ -41,6 +41,8 @@ pub struct ReplayOptions {
     pub drop_workers_percent: f64,
     /// Record the replay too.
     pub record: Option<PathBuf>,
+    /// Keep the engine's history across runs in this file.
+    pub history: Option<PathBuf>,
 }
 
 /// What a replay measured, beside what the recording says of the original run.
@@ -105,6 +107,7 @@ pub fn replay(
         check_engine_every_tick: false,
         stall_seconds_max: sim.stall_seconds_max,
         record: options.record.clone(),
+        history_file: options.history.clone(),
     };
     validate(&config)?;
     let rng = Pcg64Mcg::seed_from_u64(sim.seed);
