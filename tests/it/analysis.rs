@@ -87,13 +87,9 @@ fn accuracy(text: &str, path: &str) -> (f64, Vec<String>) {
 /// 25/25 when the cues were written; the thresholds leave room for a few regressions).
 #[test]
 fn accuracy_on_labelled_model_ids() {
-    let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/model-ids");
-    if !std::path::Path::new(directory).is_dir() {
-        eprintln!("skipped: the shared data set is not beside the project ({directory})");
-        return;
-    }
+    let Some(directory) = crate::shared_data("model-ids") else { return };
     for (file, threshold) in [("hf_tasks_recommended_models.csv", 0.94), ("tei_readme_models.csv", 0.95)] {
-        let path = format!("{directory}/{file}");
+        let path = directory.join(file).display().to_string();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"));
         let (accuracy, misses) = accuracy(&text, &path);
         assert!(

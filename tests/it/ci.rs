@@ -102,12 +102,8 @@ fn bad_histories_are_errors_naming_their_line() {
 
 #[test]
 fn the_real_history_replays_when_the_shared_data_is_present() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/ci/iofrol.csv.gz");
-    if !std::path::Path::new(path).is_file() {
-        eprintln!("skipped: the shared data set is not beside the project ({path})");
-        return;
-    }
-    let runs = ci::load(std::path::Path::new(path)).unwrap();
+    let Some(path) = crate::shared_data("ci/iofrol.csv.gz") else { return };
+    let runs = ci::load(&path).unwrap();
     assert_eq!(runs.len(), 32_260);
     // The first 40 cycles, to stay quick in a debug build.
     let early: Vec<CiRun> = runs.into_iter().filter(|run| run.cycle <= 40).collect();

@@ -16,3 +16,15 @@ mod scale;
 mod schedule;
 mod systems;
 mod tidy;
+
+/// A file or directory of the shared data set beside the project (`../shared/data/…`), read in place;
+/// `None` (and a note on stderr) where it is absent, so the test that needs it skips.
+fn shared_data(relative: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipped: the shared data set is not beside the project ({})", path.display());
+        None
+    }
+}
