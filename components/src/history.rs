@@ -69,16 +69,21 @@ pub struct RunStats {
     /// Exponentially weighted mean of normalized durations, in nanoseconds (weight 1/8 per sample, the
     /// TCP round-trip estimator's gain: smooth, and an outlier moves it by an eighth at most).
     pub duration_ewma_ns: u64,
+    /// Exponentially weighted mean absolute deviation of the durations from that mean, in nanoseconds
+    /// (weight 1/4, starting at half the first sample: the TCP estimator's RTTVAR, RFC 6298).
+    pub deviation_ewma_ns: u64,
 }
 
 impl RunStats {
     /// Records a completion of normalized duration `duration_ns`.
     pub fn record_completion(&mut self, duration_ns: u64) {
-        self.duration_ewma_ns = if self.completed == 0 {
-            duration_ns
+        (self.duration_ewma_ns, self.deviation_ewma_ns) = if self.completed == 0 {
+            (duration_ns, duration_ns / 2)
         } else {
             let previous = self.duration_ewma_ns as i128;
-            (previous + (duration_ns as i128 - previous) / 8) as u64
+            let deviation = self.deviation_ewma_ns as i128;
+            let error = (duration_ns as i128 - previous).abs();
+            ((previous + (duration_ns as i128 - previous) / 8) as u64, (deviation + (error - deviation) / 4) as u64)
         };
         self.completed = self.completed.saturating_add(1);
     }
@@ -139,6 +144,35 @@ impl ModelRuns {
     }
 }
 
+/// A worker's measured speed against the engine's prior for its hardware: its capability
+/// assessment. Every completion compares the run time with what the prior predicts for the family on
+/// this worker's hardware; the mean log-ratio (weight 1/n for the first four runs, then 1/4) corrects
+/// the prior for families the worker has not run yet.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SpeedEstimate {
+    /// Completions measured.
+    pub samples: u32,
+    /// Mean of ln(run time ÷ prior run time).
+    pub log_ratio: f64,
+}
+
+impl SpeedEstimate {
+    /// Takes in one completion that took `ratio` times the prior's run time.
+    pub fn record(&mut self, ratio: f64) {
+        if !(ratio.is_finite() && ratio > 0.0) {
+            return;
+        }
+        self.samples = self.samples.saturating_add(1);
+        let gain = 1.0 / f64::from(self.samples.min(4));
+        self.log_ratio += (ratio.ln() - self.log_ratio) * gain;
+    }
+
+    /// How many times the prior's run time this worker takes (1 before any completion).
+    pub fn factor(&self) -> f64 {
+        if self.samples == 0 { 1.0 } else { self.log_ratio.exp() }
+    }
+}
+
 /// A worker's performance history.
 #[derive(Component, Clone, Debug, Default)]
 pub struct History {
@@ -146,6 +180,8 @@ pub struct History {
     pub by_family: [RunStats; ModelFamily::COUNT],
     /// Per model.
     pub by_model: ModelRuns,
+    /// Its speed against the prior.
+    pub speed: SpeedEstimate,
 }
 
 impl History {

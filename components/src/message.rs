@@ -368,6 +368,8 @@ pub enum FactorKind {
     SuccessRate,
     /// Whether the task's model was warm on the worker (1) or not (0).
     WarmModel,
+    /// How far off the predicted run may be, in seconds (see `Prediction::uncertainty_ns`).
+    PredictionUncertainty,
 }
 
 impl FactorKind {
@@ -380,6 +382,7 @@ impl FactorKind {
             FactorKind::IdleScarceCapabilities => "idle scarce capabilities",
             FactorKind::SuccessRate => "success rate",
             FactorKind::WarmModel => "warm model",
+            FactorKind::PredictionUncertainty => "prediction uncertainty",
         }
     }
 }
@@ -423,6 +426,7 @@ impl fmt::Display for PlacementExplanation {
                     write!(f, "predicted run {:.1} s ({})", factor.value, self.prediction_source.name())?;
                 }
                 FactorKind::WaitForSlot => write!(f, "wait for a slot {:.1} s", factor.value)?,
+                FactorKind::PredictionUncertainty => write!(f, "prediction uncertainty ±{:.1} s", factor.value)?,
                 FactorKind::Load | FactorKind::SuccessRate => write!(f, "{} {:.2}", factor.kind.name(), factor.value)?,
                 FactorKind::IdleScarceCapabilities | FactorKind::WarmModel => {
                     write!(f, "{} {}", factor.kind.name(), if factor.value > 0.0 { "yes" } else { "no" })?;

@@ -177,4 +177,6 @@ pub struct PlacementNote {
     pub share_ppm: u32,
     /// The family's smoothed success rate on the worker, in millionths.
     pub success_ppm: u32,
+    /// The prediction's uncertainty, in milliseconds.
+    pub uncertainty_ms: u32,
 }

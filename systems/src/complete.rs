@@ -81,6 +81,10 @@ pub fn record_run(
         Some(duration_ns) => stats.record_completion(duration_ns),
         None => stats.record_failure(),
     };
+    if let Some(duration_ns) = normalized_ns {
+        let prior = crate::predict::prior_ns(family, &shape.capabilities);
+        history.speed.record(duration_ns as f64 / prior.max(1) as f64);
+    }
     record(&mut history.by_family[family.index()]);
     record(&mut shape.history[family.index()]);
     if let Some(model) = model {

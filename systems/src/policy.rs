@@ -197,6 +197,11 @@ pub fn cost_factors(
         Factor { kind: FactorKind::IdleScarceCapabilities, value: flag(waste), cost_seconds: None },
         Factor { kind: FactorKind::SuccessRate, value: success, cost_seconds: None },
         Factor { kind: FactorKind::WarmModel, value: flag(note.warm), cost_seconds: None },
+        Factor {
+            kind: FactorKind::PredictionUncertainty,
+            value: f64::from(note.uncertainty_ms) / 1e3,
+            cost_seconds: None,
+        },
     ];
     let mut weigh = |kind: FactorKind, seconds: f64| {
         if let Some(factor) = factors.iter_mut().find(|factor| factor.kind == kind) {

@@ -224,6 +224,7 @@ impl Pool<'_, '_> {
             share_ppm,
             success_ppm: crate::policy::smoothed_success_ppm(&worker.history.by_family[data.profile.family.index()])
                 as u32,
+            uncertainty_ms: u32::try_from(prediction.uncertainty_ns / 1_000_000).unwrap_or(u32::MAX),
         };
         let lifecycle = &mut *data.lifecycle;
         lifecycle.placement = placement;

@@ -8,7 +8,7 @@
 use ballast_components::capability::HardwareSet;
 use ballast_components::family::{ModelFamily, TestType};
 pub use ballast_components::history::PredictionSource;
-use ballast_components::history::{History, PRIOR_SPEED, denormalized_ns};
+use ballast_components::history::{History, PRIOR_SPEED, RunStats, denormalized_ns};
 use ballast_components::shape::Shape;
 use ballast_components::symbols::Symbol;
 use ballast_components::worker::Capabilities;
@@ -18,6 +18,9 @@ use ballast_components::worker::Capabilities;
 pub struct Prediction {
     /// The run time, in nanoseconds.
     pub duration_ns: u64,
+    /// How far off it may be, in nanoseconds: the mean absolute deviation of the history it came from;
+    /// for a prior, half of it once the worker's speed is measured and all of it before.
+    pub uncertainty_ns: u64,
     /// Where it came from.
     pub source: PredictionSource,
 }
@@ -56,18 +59,36 @@ pub fn predict(
     history: &History,
     shape: &Shape,
 ) -> Prediction {
-    let (normalized_ns, source) = if let Some(stats) =
+    let from = |stats: &RunStats, source| (stats.duration_ewma_ns, stats.deviation_ewma_ns, source);
+    let (normalized_ns, deviation_ns, source) = if let Some(stats) =
         model.and_then(|model| history.model(model)).filter(|stats| stats.completed >= MODEL_SAMPLES_MIN)
     {
-        (stats.duration_ewma_ns, PredictionSource::ModelOnWorker)
+        from(stats, PredictionSource::ModelOnWorker)
     } else if let Some(stats) =
         model.and_then(|model| shape.models.get(model)).filter(|stats| stats.completed >= MODEL_SAMPLES_MIN)
     {
-        (stats.duration_ewma_ns, PredictionSource::ModelOnShape)
+        from(stats, PredictionSource::ModelOnShape)
     } else if history.by_family[family.index()].completed >= FAMILY_ON_WORKER_SAMPLES_MIN {
-        (history.by_family[family.index()].duration_ewma_ns, PredictionSource::FamilyOnWorker)
+        from(&history.by_family[family.index()], PredictionSource::FamilyOnWorker)
     } else {
-        shape_duration_ns(family, allowed, shape)
+        match shape_duration_ns(family, allowed, shape) {
+            (shape_ns, PredictionSource::Prior) => {
+                // The prior corrected by this worker's measured speed (its capability assessment).
+                let corrected = (shape_ns as f64 * history.speed.factor()) as u64;
+                let uncertain = if history.speed.samples == 0 { corrected } else { corrected / 2 };
+                (corrected, uncertain, PredictionSource::Prior)
+            }
+            (shape_ns, source) => (shape_ns, shape.history[family.index()].deviation_ewma_ns, source),
+        }
     };
-    Prediction { duration_ns: denormalized_ns(normalized_ns, test_type).max(1), source }
+    Prediction {
+        duration_ns: denormalized_ns(normalized_ns, test_type).max(1),
+        uncertainty_ns: denormalized_ns(deviation_ns, test_type),
+        source,
+    }
+}
+
+/// The prior's normalized run time of `family` on a worker with `capabilities` (any of its hardware).
+pub fn prior_ns(family: ModelFamily, capabilities: &Capabilities) -> u64 {
+    (family.prior_duration_ms() as f64 * 1e6 / f64::from(prior_speed(family, HardwareSet::EMPTY, capabilities))) as u64
 }

@@ -19,9 +19,9 @@ fn trace_hash(seed: u64, executor: ExecutorKind) -> String {
 }
 
 /// The assignments of seed 42 on this version. It changes only when placement decisions change on
-/// purpose; update it in the same commit and say why. (Last changed when prediction learned a model's
-/// run time on a worker's shape, between the model on the worker and the family on the worker.)
-const GOLDEN_SEED_42: &str = "8c481be08dbecfae";
+/// purpose; update it in the same commit and say why. (Last changed when a prior-based prediction
+/// began to be corrected by the worker's measured speed, its capability assessment.)
+const GOLDEN_SEED_42: &str = "4b9f9f1f5e15e265";
 
 #[test]
 fn the_golden_run_still_places_the_same_way() {

@@ -444,3 +444,32 @@ fn prediction_falls_back_from_the_model_to_its_family_to_the_prior() {
     let (worker, source, _) = place(&mut engine, 5, "suite/c");
     assert_eq!((worker, source), (1, PredictionSource::FamilyOnShape));
 }
+
+#[test]
+fn a_new_workers_speed_is_measured_from_its_first_completions() {
+    let mut engine = engine_with(EngineConfig::default());
+    engine.register_worker(cpu_worker(0, 1)).unwrap();
+    let predicted = |engine: &Engine, id: u64| {
+        let placement = engine.explain(TaskId(id)).unwrap().placement.unwrap();
+        let value = |kind| placement.factors.iter().find(|factor| factor.kind == kind).unwrap().value;
+        (placement.prediction_source, value(FactorKind::PredictedRun), value(FactorKind::PredictionUncertainty))
+    };
+    engine.submit(task(1, "suite/a")).unwrap();
+    engine.tick(Timestamp::from_millis(10)).unwrap();
+    // Nothing is known of the worker: the prior (60 s for an unknown family on a CPU), wholly uncertain.
+    assert_eq!(predicted(&engine, 1), (PredictionSource::Prior, 60.0, 60.0));
+    // It runs twice as long as the prior said.
+    engine.task_completed(TaskId(1), WorkerId(0), 120_000_000_000).unwrap();
+    // History takes in a tick's outcomes after its placements: the next tick's decisions see them.
+    engine.tick(Timestamp::from_millis(15)).unwrap();
+    engine.submit(task(2, "openai/whisper-tiny")).unwrap();
+    engine.tick(Timestamp::from_millis(20)).unwrap();
+    // Another family, never run there: its prior (90 s for audio), corrected by the measured speed, and
+    // half as uncertain.
+    let (source, seconds, uncertainty) = predicted(&engine, 2);
+    assert_eq!(source, PredictionSource::Prior);
+    assert!((seconds - 180.0).abs() < 0.5, "{seconds}");
+    assert!((uncertainty - 90.0).abs() < 0.5, "{uncertainty}");
+    let shown = engine.explain(TaskId(2)).unwrap().to_string();
+    assert!(shown.contains("prediction uncertainty ±90.0 s"), "{shown}");
+}

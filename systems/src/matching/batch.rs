@@ -417,8 +417,11 @@ fn decide(
             ready_ns: worker.ready_ns(),
             warm: warm.contains(&worker.slot),
         };
-        let prediction =
-            crate::predict::Prediction { duration_ns: run, source: crate::predict::PredictionSource::Prior };
+        let prediction = crate::predict::Prediction {
+            duration_ns: run,
+            uncertainty_ns: 0,
+            source: crate::predict::PredictionSource::Prior,
+        };
         Some((exact_cost(policy, context.weights, facts, &worker_facts, prediction), devices))
     };
     let rescore = |batch: &BatchScratch, t: usize| -> Best {
