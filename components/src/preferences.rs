@@ -30,11 +30,29 @@ pub fn preferred_hardware(family: ModelFamily) -> Vec<(HardwareKind, f32)> {
     kinds
 }
 
+/// How well each web backend fits a family's models, 0 to 1, as (WebGPU, WebNN): WebGPU runs any
+/// model its shaders can express; WebNN's operator set covers the common encoder, convolution and
+/// speech graphs (and reaches NPUs), but not yet the dynamic shapes and custom kernels of
+/// autoregressive generation, diffusion schedulers and large vision-language models.
+pub const WEB_BACKEND_FIT: [(f32, f32); ModelFamily::COUNT] = [
+    (1.0, 0.5), // unknown
+    (1.0, 1.0), // text-embedding
+    (1.0, 0.3), // text-generation
+    (1.0, 0.6), // text-to-text
+    (1.0, 1.0), // vision
+    (1.0, 0.2), // vision-generation
+    (1.0, 0.8), // audio
+    (1.0, 0.4), // multimodal
+];
+
 /// How well each browser runs a web-platform test of `family`, 0 to 1: the better of its backends,
-/// each its support level times the backend's prior speed for the family, over the best browser's.
+/// each its support level times the backend's fit for the family ([`WEB_BACKEND_FIT`]) times its prior
+/// speed, over the best browser's.
 pub fn browser_scores(family: ModelFamily) -> [(Browser, f32); Browser::COUNT] {
     let speeds = &PRIOR_SPEED[family.index()];
-    let (webgpu, webnn) = (speeds[HardwareKind::Webgpu.index()], speeds[HardwareKind::Webnn.index()]);
+    let (fit_gpu, fit_nn) = WEB_BACKEND_FIT[family.index()];
+    let webgpu = speeds[HardwareKind::Webgpu.index()] * fit_gpu;
+    let webnn = speeds[HardwareKind::Webnn.index()] * fit_nn;
     let raw = BROWSER_BACKENDS.map(|(browser, gpu, nn)| (browser, (gpu * webgpu).max(nn * webnn)));
     let best = raw.iter().map(|(_, score)| *score).fold(f32::MIN_POSITIVE, f32::max);
     raw.map(|(browser, score)| (browser, score / best))
