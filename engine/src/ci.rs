@@ -305,6 +305,7 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
         let mut cycle_error = 0.0f64;
         let mut from_history = 0u64;
         let mut last_beat_ns = 0u64;
+        let mut idle_ticks = 0u32;
         let mut events = Vec::new();
         while remaining > 0 {
             while let Some(&Reverse((end_ns, task, worker))) = ends.peek() {
@@ -359,6 +360,7 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
                                 from_history += 1;
                             }
                         }
+                        idle_ticks = 0;
                         engine
                             .push(Command::TaskStarted { task, worker })
                             .map_err(|error| CiError::Engine(error.to_string()))?;
@@ -377,7 +379,16 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
             // On to the next end (every agent busy) or the next tick (an agent idle, work pending).
             now_ns = match ends.peek() {
                 Some(&Reverse((end_ns, ..))) => end_ns.max(now_ns + 1),
-                None => now_ns + 1_000_000,
+                None if idle_ticks >= 1_000 => {
+                    return Err(CiError::Engine(format!(
+                        "cycle {}: {remaining} tests still unplaced after 1,000 ticks with nothing running",
+                        runs[members[0]].cycle
+                    )));
+                }
+                None => {
+                    idle_ticks += 1;
+                    now_ns + 1_000_000
+                }
             };
         }
         let durations: Vec<u64> = members.iter().map(|&index| runs[index].duration_ms.max(1)).collect();
