@@ -132,16 +132,6 @@ impl ModelRuns {
         entry.1 = self.uses;
         &mut entry.0
     }
-
-    /// How many models are remembered.
-    pub fn len(&self) -> usize {
-        self.by_model.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.by_model.is_empty()
-    }
 }
 
 /// A worker's measured speed against the engine's prior for its hardware: its capability

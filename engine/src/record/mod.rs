@@ -37,6 +37,15 @@ pub const FORMAT: &str = "ballast-recording";
 /// The format version this build writes; it reads this version and every earlier one.
 pub const VERSION: u32 = 1;
 
+/// Adds one assignment (tick time, task, worker, attempt) to a `trace_hash`: the one definition the
+/// simulator and both replays hash with, so their hashes compare.
+pub fn hash_assignment(trace: &mut xxhash_rust::xxh3::Xxh3, t: u64, task: u64, worker: u64, attempt: u8) {
+    trace.update(&t.to_le_bytes());
+    trace.update(&task.to_le_bytes());
+    trace.update(&worker.to_le_bytes());
+    trace.update(&[attempt]);
+}
+
 /// Whether a command was queued for the next tick or applied at once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

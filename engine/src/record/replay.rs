@@ -151,10 +151,7 @@ impl Summarizer {
             }
             Line::TaskAssigned { t, task, worker, attempt } => {
                 summary.placements += 1;
-                self.trace.update(&t.to_le_bytes());
-                self.trace.update(&task.to_le_bytes());
-                self.trace.update(&worker.to_le_bytes());
-                self.trace.update(&[attempt]);
+                crate::record::hash_assignment(&mut self.trace, t, task, worker, attempt);
                 if let Some(&accepted) = self.accepted_at.get(&task)
                     && self.waited.insert(task)
                 {

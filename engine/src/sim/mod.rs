@@ -874,10 +874,7 @@ impl<'a> Simulation<'a> {
         if attempt != truth.attempts + 1 || attempt > max {
             self.violation(format!("{task} assigned as attempt {attempt} after {} (max {max})", truth.attempts));
         }
-        self.trace.update(&now_ns.to_le_bytes());
-        self.trace.update(&task.0.to_le_bytes());
-        self.trace.update(&worker.0.to_le_bytes());
-        self.trace.update(&[attempt]);
+        crate::record::hash_assignment(&mut self.trace, now_ns, task.0, worker.0, attempt);
         let worker_index = worker.0 as usize;
         let spec = &self.pool.workers[worker_index].spec;
         let seats = spec.slots + self.pool.prefetch_max;

@@ -334,10 +334,7 @@ impl Feed {
     fn observe(&mut self, number: u64, line: Line<'static>) -> Result<(), SimError> {
         match line {
             Line::TaskAssigned { t, task, worker, attempt } => {
-                self.trace.update(&t.to_le_bytes());
-                self.trace.update(&task.to_le_bytes());
-                self.trace.update(&worker.to_le_bytes());
-                self.trace.update(&[attempt]);
+                crate::record::hash_assignment(&mut self.trace, t, task, worker, attempt);
             }
             Line::SimReport { report, .. } => match serde_json::from_value::<SimReport>(report) {
                 Ok(report) => self.recorded = Some(report),

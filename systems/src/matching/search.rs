@@ -2,7 +2,7 @@
 //! levels within a tier from the best, through bit sets of shapes per level.
 
 use ballast_components::class::{Candidates, Class, RequirementSet};
-use ballast_components::config::PolicyName;
+use ballast_components::config::{CompositeWeights, PolicyName};
 use ballast_components::ids::WorkerSlot;
 use ballast_components::shape::{ShapeId, ShapeSet};
 use ballast_components::worker::DeviceMask;
@@ -111,16 +111,7 @@ pub(super) fn best(
                 if best.is_some_and(|best| best.cost <= combined_cost(context.policy, weights, tier.cost, level)) {
                     continue;
                 }
-                match scan_shape(context, shape, level, set) {
-                    Some((found_level, slot, devices)) => {
-                        let cost = combined_cost(context.policy, weights, tier.cost, found_level);
-                        let found = Found { cost, slot, devices };
-                        if found.beats(&best) {
-                            best = Some(found);
-                        }
-                    }
-                    None => to_skip.push(shape),
-                }
+                consider(context, (shape, level), set, (weights, tier.cost), &mut best, &mut to_skip);
             }
             continue;
         }
@@ -148,21 +139,14 @@ pub(super) fn best(
                     if examined.contains(shape) {
                         continue;
                     }
-                    match scan_shape(context, shape, level, set) {
-                        Some((found_level, slot, devices)) => {
-                            let cost = combined_cost(context.policy, weights, tier.cost, found_level);
-                            let found = Found { cost, slot, devices };
-                            if found.beats(&best) {
-                                best = Some(found);
-                            }
-                            if found_level == level {
-                                // Nothing else in this tier can do better; between equal costs the
-                                // shape found first wins.
-                                continue 'tiers;
-                            }
+                    match consider(context, (shape, level), set, (weights, tier.cost), &mut best, &mut to_skip) {
+                        // Nothing else in this tier can do better; between equal costs the shape found
+                        // first wins.
+                        Some(found_level) if found_level == level => continue 'tiers,
+                        Some(_) => {
                             examined.insert(shape);
                         }
-                        None => to_skip.push(shape),
+                        None => {}
                     }
                 }
             }
@@ -172,6 +156,27 @@ pub(super) fn best(
         candidates.skip(shape);
     }
     best.map(|found| (found.slot, found.devices))
+}
+
+/// Scans `shape` from `level` up for the search: keeps the worker found if it beats `best`, or marks
+/// the shape to skip (none has room). The level the worker was found at, if any.
+fn consider(
+    context: &Context,
+    (shape, level): (ShapeId, u8),
+    set: &RequirementSet,
+    (weights, tier_cost): (CompositeWeights, u128),
+    best: &mut Option<Found>,
+    to_skip: &mut Vec<ShapeId>,
+) -> Option<u8> {
+    let Some((found_level, slot, devices)) = scan_shape(context, shape, level, set) else {
+        to_skip.push(shape);
+        return None;
+    };
+    let found = Found { cost: combined_cost(context.policy, weights, tier_cost, found_level), slot, devices };
+    if found.beats(best) {
+        *best = Some(found);
+    }
+    Some(found_level)
 }
 
 /// The first worker of `shape`, from `level` up, with room for one more task of the set: its level,
