@@ -30,6 +30,8 @@ pub struct RequirementSet {
     pub classes: Vec<ClassId>,
     /// Whether `eligible` has been computed (the index stage does it for new sets).
     pub indexed: bool,
+    /// Tasks ever classified under the set: the demand mix the packing policies expect.
+    pub admitted: u64,
 }
 
 /// What makes two tasks interchangeable for placement.
@@ -249,6 +251,8 @@ pub struct Classes {
     /// Requirement sets whose last eligible worker left (drained, removed or lost) since the index
     /// stage last looked: their pending tasks may have become unschedulable.
     pub emptied: Vec<RequirementsId>,
+    /// Tasks ever classified (the sum of every set's `admitted`).
+    pub admitted_total: u64,
 }
 
 impl Classes {
@@ -279,6 +283,7 @@ impl Classes {
             shapes: Vec::new(),
             classes: Vec::new(),
             indexed: false,
+            admitted: 0,
         });
         Ok((id, true))
     }

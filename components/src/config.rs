@@ -45,11 +45,21 @@ pub enum PolicyName {
     Olb,
     /// Baseline: the fastest worker for the task, whatever its queue (minimum execution time).
     Met,
+    /// Packing baseline: the worker whose free CPU and GPU after the placement is smallest (best fit).
+    BestFit,
+    /// Packing baseline: the worker whose free resources align least with the request (dot product).
+    DotProduct,
+    /// Packing: the worker and GPU device whose GPU fragmentation grows least, measured against the
+    /// demands submitted so far (Weng et al.'s fragmentation gradient descent).
+    Fgd,
+    /// Packing, Ballast's own: fragmentation gradient descent that also weighs stranded CPU and host
+    /// memory and prefers devices and workers already in use.
+    FragAware,
 }
 
 impl PolicyName {
     /// Every policy, in the order `ballast policies` lists them.
-    pub const ALL: [PolicyName; 17] = [
+    pub const ALL: [PolicyName; 21] = [
         PolicyName::Composite,
         PolicyName::Adaptive,
         PolicyName::RoundRobin,
@@ -67,6 +77,10 @@ impl PolicyName {
         PolicyName::Sufferage,
         PolicyName::Olb,
         PolicyName::Met,
+        PolicyName::BestFit,
+        PolicyName::DotProduct,
+        PolicyName::Fgd,
+        PolicyName::FragAware,
     ];
 
     /// The stable name.
@@ -89,6 +103,10 @@ impl PolicyName {
             PolicyName::Sufferage => "sufferage",
             PolicyName::Olb => "olb",
             PolicyName::Met => "met",
+            PolicyName::BestFit => "best-fit",
+            PolicyName::DotProduct => "dot-product",
+            PolicyName::Fgd => "fgd",
+            PolicyName::FragAware => "frag-aware",
         }
     }
 
@@ -120,12 +138,24 @@ impl PolicyName {
             PolicyName::Sufferage => "baseline (batch): place the task that loses most without its best worker first",
             PolicyName::Olb => "baseline: the worker that frees a slot first, whatever the run time",
             PolicyName::Met => "baseline: the fastest worker for the task, whatever its queue",
+            PolicyName::BestFit => "packing baseline: the least free CPU and GPU left after the placement",
+            PolicyName::DotProduct => "packing baseline: free resources least aligned with the request",
+            PolicyName::Fgd => "packing: the worker and GPU whose fragmentation for the submitted demands grows least",
+            PolicyName::FragAware => {
+                "packing (Ballast): fragmentation growth, stranded CPU and memory, devices already in use"
+            }
         }
     }
 
     /// Parses a stable name.
     pub fn parse(name: &str) -> Option<PolicyName> {
         PolicyName::ALL.into_iter().find(|policy| policy.name() == name)
+    }
+
+    /// Whether the policy packs: it scans every eligible worker and GPU device for the tightest fit
+    /// (O(eligible workers) per placement), for clusters where requests never end, like GPU sharing.
+    pub fn is_packing(self) -> bool {
+        matches!(self, PolicyName::BestFit | PolicyName::DotProduct | PolicyName::Fgd | PolicyName::FragAware)
     }
 }
 

@@ -147,6 +147,8 @@ pub enum PlacementMethod {
     Rotate,
     /// Seeded sampling (random, power-of-two).
     Sample,
+    /// Every eligible worker and device weighed for the tightest packing (packing policies).
+    Pack,
 }
 
 impl PlacementMethod {
@@ -158,6 +160,7 @@ impl PlacementMethod {
             PlacementMethod::Batch => "batch",
             PlacementMethod::Rotate => "rotation",
             PlacementMethod::Sample => "sampling",
+            PlacementMethod::Pack => "packing scan",
         }
     }
 }

@@ -19,7 +19,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -84,16 +84,7 @@ pub enum CiError {
 /// Reads a CI history (gzip or plain text), in file order.
 pub fn load(path: &Path) -> Result<Vec<CiRun>, CiError> {
     let io = |source| CiError::Io { context: format!("reading {}", path.display()), source };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let read = file.read(&mut magic).map_err(io)?;
-    let file = std::fs::File::open(path).map_err(io)?;
-    let input: Box<dyn Read> = if read == 2 && magic == [0x1f, 0x8b] {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    parse(BufReader::new(input))
+    parse(crate::input::open(path).map_err(io)?)
 }
 
 /// Parses a CI history: an optional header line, then `Id;Name;Duration;CalcPrio;LastRun;LastResults;

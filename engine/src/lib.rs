@@ -48,6 +48,10 @@ pub mod engine;
 pub mod fuzzing;
 pub mod handle;
 #[cfg(feature = "sim")]
+pub mod input;
+#[cfg(feature = "sim")]
+pub mod openb;
+#[cfg(feature = "sim")]
 pub mod quality;
 pub mod record;
 #[cfg(feature = "sim")]

@@ -55,6 +55,34 @@ enum ReplayCommand {
     /// Replays a real CI history cycle by cycle onto a pool of agents: makespan against its lower bound
     /// and the longest-first oracle, and the error of the run-time predictions.
     Ci(ReplayCiArgs),
+    /// Replays the Alibaba GPU-sharing trace (openb) through the engine under each packing policy: the
+    /// allocation curve and the GPU share left unallocated when requests reach 100% of capacity.
+    Openb(ReplayOpenbArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayOpenbArgs {
+    /// The node list (`sn,cpu_milli,memory_mib,gpu,model`, plain or gzip).
+    #[arg(long, default_value = "../shared/data/openb/openb_node_list_all_node.csv.gz")]
+    nodes: PathBuf,
+    /// The pod list (`name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,…`, plain or gzip).
+    #[arg(long, default_value = "../shared/data/openb/openb_pod_list_default.csv.gz")]
+    pods: PathBuf,
+    /// Seeds: `42..51` (inclusive) or a list `42,43`.
+    #[arg(long, default_value = "42..51")]
+    seeds: String,
+    /// Inflate the workload by cloning pods until GPU requests reach this multiple of capacity.
+    #[arg(long, default_value_t = 1.3)]
+    inflate: f64,
+    /// Replay only these policies (comma-separated; default: random, dot-product, best-fit, fgd, frag-aware).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Write the report (with each policy's curve) as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Runs in parallel (default: the machine's cores).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -260,6 +288,7 @@ fn main() -> Result<()> {
         Commands::Bench(BenchCommand::Quality(args)) => run_quality(args),
         Commands::Replay(ReplayCommand::Events(args)) => run_replay_events(args),
         Commands::Replay(ReplayCommand::Ci(args)) => run_replay_ci(args),
+        Commands::Replay(ReplayCommand::Openb(args)) => run_replay_openb(args),
         Commands::Analyze { model_ids } => run_analyze(model_ids),
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
@@ -375,6 +404,29 @@ fn run_replay_ci(args: ReplayCiArgs) -> Result<()> {
     };
     let report = ci::replay(&runs, &plan, &mut |_, _| {}).context("the replay failed")?;
     print!("{}", report.table());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    Ok(())
+}
+
+fn run_replay_openb(args: ReplayOpenbArgs) -> Result<()> {
+    use ballast::openb::{self, OpenbOptions};
+    let policies = match &args.policy {
+        None => openb::DEFAULT_POLICIES.to_vec(),
+        Some(names) => names
+            .split(',')
+            .map(|name| {
+                PolicyName::parse(name.trim())
+                    .with_context(|| format!("unknown policy `{name}`; `ballast policies` lists them"))
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
+    let seeds = openb::parse_seeds(&args.seeds).map_err(anyhow::Error::msg).context("--seeds")?;
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let options = OpenbOptions { policies, seeds, tune: args.inflate, threads };
+    let report = openb::replay(&args.nodes, &args.pods, &options).context("the openb replay failed")?;
+    print!("{}", openb::render(&report));
     if let Some(path) = &args.json {
         write_json(path, &report)?;
     }

@@ -173,6 +173,8 @@ fn classify_admitted_tasks(pool: &mut Pool, exclusions: &mut FxHashMap<Requireme
             index_requirement_set(pool, requirements);
         }
         let class = class_of(pool, ClassKey { requirements, family });
+        pool.classes.requirement_sets[requirements.index()].admitted += 1;
+        pool.classes.admitted_total += 1;
         pool.tasks.get_mut(entity).expect("checked above").profile.class = Some(class);
         if pool.classes.requirement_sets[requirements.index()].eligible.is_empty() {
             declare_unschedulable(pool, exclusions, entity);

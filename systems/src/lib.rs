@@ -16,6 +16,7 @@ pub mod explain;
 pub mod health;
 pub mod index;
 pub mod matching;
+pub mod packing;
 pub mod policy;
 pub mod pool;
 pub mod predict;

@@ -16,6 +16,8 @@
 //! - [`batch`]: batch policies (min-min, max-min, sufferage, and composite when `batch_assignment` is
 //!   on) weigh a whole batch of same-priority tasks against the candidate workers at once.
 //! - [`rotate`] and [`sample`]: round-robin, weighted round-robin, random and power-of-two.
+//! - [`pack`]: packing policies (best fit, dot product, fgd, frag-aware) weigh every eligible worker and
+//!   GPU device option, whatever the class size.
 //!
 //! A shape none of whose workers has room for a class is skipped until one of its workers gains room,
 //! and then only that worker is looked at (see [`Candidates`](ballast_components::class::Candidates));
@@ -26,6 +28,7 @@
 
 mod batch;
 mod exact;
+mod pack;
 mod rotate;
 mod sample;
 mod search;
@@ -56,6 +59,7 @@ pub type Choice = (WorkerSlot, DeviceMask);
 fn method(policy: PolicyName, eligible: u64, exact_max: u32, batch_assignment: bool) -> PlacementMethod {
     let small = eligible <= u64::from(exact_max);
     match policy {
+        _ if policy.is_packing() => PlacementMethod::Pack,
         PolicyName::RoundRobin | PolicyName::WeightedRoundRobin => PlacementMethod::Rotate,
         PolicyName::Random | PolicyName::PowerOfTwo => PlacementMethod::Sample,
         PolicyName::MinMin | PolicyName::MaxMin | PolicyName::Sufferage if small => PlacementMethod::Batch,
@@ -115,6 +119,7 @@ pub struct Scratch {
     examined: ShapeSet,
     lanes: Vec<u64>,
     batch: batch::BatchScratch,
+    pack: pack::PackScratch,
 }
 
 /// The match stage.
@@ -124,6 +129,9 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut scratch: Local<Scratch>) {
     let mut budget = pool.config.placements_per_tick_max;
     let scratch = &mut *scratch;
     scratch.active.clear();
+    if pool.config.policy.is_packing() {
+        scratch.pack.refresh(&pool.classes);
+    }
     for (index, class) in pool.classes.classes.iter().enumerate() {
         if class.candidates.is_blocked() {
             continue;
@@ -249,6 +257,7 @@ fn choose(
         PlacementMethod::Exact => exact::best(&context, class, set, &task, &mut scratch.lanes),
         PlacementMethod::Rotate => rotate::next(&context, class, set),
         PlacementMethod::Sample => sample::pick(&context, class, set, &mut pool.randomness.rng),
+        PlacementMethod::Pack => pack::best(&context, class, set, &mut scratch.pack),
         PlacementMethod::Batch => unreachable!("batches are placed by batch::place_batch"),
     }
 }

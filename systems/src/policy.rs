@@ -245,7 +245,11 @@ pub fn cost_factors(
         | PolicyName::RoundRobin
         | PolicyName::WeightedRoundRobin
         | PolicyName::Random
-        | PolicyName::PowerOfTwo => {}
+        | PolicyName::PowerOfTwo
+        | PolicyName::BestFit
+        | PolicyName::DotProduct
+        | PolicyName::Fgd
+        | PolicyName::FragAware => {}
     }
     // Weighed terms by the size of their part (stable: equal parts keep the order above), then the rest.
     factors.sort_by(|a, b| match (a.cost_seconds, b.cost_seconds) {
@@ -273,7 +277,12 @@ pub fn exact_cost(
     // Lexicographic costs: the first part in the high bits, a tie-breaking share in the low 20 bits.
     let then = |primary: u128, share: u32| (primary << 20) | u128::from(share);
     match policy {
-        PolicyName::ResourceAware => u128::from(share),
+        // Packing policies weigh devices and fragmentation in the packing scan; here, the dominant share.
+        PolicyName::ResourceAware
+        | PolicyName::BestFit
+        | PolicyName::DotProduct
+        | PolicyName::Fgd
+        | PolicyName::FragAware => u128::from(share),
         PolicyName::LeastLoaded
         | PolicyName::RoundRobin
         | PolicyName::WeightedRoundRobin
@@ -322,7 +331,11 @@ pub fn static_cost(
         | PolicyName::WeightedRoundRobin
         | PolicyName::Random
         | PolicyName::PowerOfTwo
-        | PolicyName::Olb => 0,
+        | PolicyName::Olb
+        | PolicyName::BestFit
+        | PolicyName::DotProduct
+        | PolicyName::Fgd
+        | PolicyName::FragAware => 0,
         PolicyName::Performance | PolicyName::ExpectedCompletion | PolicyName::Met => {
             u128::from(run) * 1_000_000 / u128::from(success)
         }

@@ -8,6 +8,7 @@ mod determinism;
 mod fuzz;
 mod handle;
 mod invariants;
+mod openb;
 mod pipeline;
 mod policies;
 mod quality;

@@ -1,4 +1,5 @@
-//! Sampling baselines: random picks a uniformly random eligible worker with room; power-of-two samples
+//! Sampling baselines: random picks a uniformly random eligible worker with room (and for a fractional
+//! GPU share, a uniformly random device it fits on); power-of-two samples
 //! two candidates in proportion to their slots (uniform sampling is unstable on mixed pools) and keeps
 //! the less loaded.
 
@@ -65,5 +66,34 @@ pub(super) fn pick(context: &Context, class: &mut Class, set: &RequirementSet, r
         let worker = context.workers.get(entity).expect("a listed worker is live");
         ratio_ppm(u64::from(worker.load.slots_used) + 1, u64::from(worker.capabilities.slots))
     };
-    picked.into_iter().min_by_key(|&(slot, _)| (share(slot), slot))
+    let (slot, devices) = picked.into_iter().min_by_key(|&(slot, _)| (share(slot), slot))?;
+    if context.policy == PolicyName::Random {
+        return Some((slot, random_share_device(context, set, slot, devices, rng)));
+    }
+    Some((slot, devices))
+}
+
+/// Random placement goes all the way for a fractional GPU share: a uniformly random device it fits on
+/// (the published random baseline), not the ledger's best fit.
+fn random_share_device(
+    context: &Context,
+    set: &RequirementSet,
+    slot: WorkerSlot,
+    devices: DeviceMask,
+    rng: &mut Pcg64Mcg,
+) -> DeviceMask {
+    let gpu = &set.requirements.demand.gpu;
+    if gpu.is_none() || gpu.milli >= ballast_components::requirements::GPU_MILLI_WHOLE {
+        return devices;
+    }
+    let Some(worker) = context.directory.worker_in(slot).and_then(|entity| context.workers.get(entity).ok()) else {
+        return devices;
+    };
+    let fitting: Vec<usize> = (0..worker.capabilities.gpus.len().min(ballast_components::worker::GPU_DEVICES_MAX))
+        .filter(|&device| crate::packing::share_fits(worker.capabilities, worker.load, &set.requirements, device))
+        .collect();
+    if fitting.is_empty() {
+        return devices;
+    }
+    1 << fitting[rng.random_range(0..fitting.len())]
 }
