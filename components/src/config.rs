@@ -265,6 +265,8 @@ pub struct EngineConfig {
     pub cpu_milli_max: u32,
     /// The longest task timeout, in milliseconds.
     pub timeout_ms_max: u64,
+    /// The prior speeds and run times the scorers read before any history.
+    pub priors: crate::preferences::Priors,
 }
 
 impl Default for EngineConfig {
@@ -311,6 +313,7 @@ impl Default for EngineConfig {
             memory_mib_max: 1 << 30,
             cpu_milli_max: 100_000_000,
             timeout_ms_max: 30 * 24 * 3_600_000,
+            priors: crate::preferences::Priors::default(),
         }
     }
 }
@@ -372,6 +375,14 @@ impl EngineConfig {
         check("memory_mib_max", self.memory_mib_max, 1, 1 << 40, "1..=2^40")?;
         check("cpu_milli_max", u64::from(self.cpu_milli_max), 1, u64::from(u32::MAX), "1..")?;
         check("timeout_ms_max", self.timeout_ms_max, 1, u64::MAX / 1_000_000, "1..")?;
+        for row in &self.priors.speed_permille {
+            for &speed in row {
+                check("priors.speed_permille", u64::from(speed), 1, 1_000_000, "1..=1000000")?;
+            }
+        }
+        for &duration in &self.priors.duration_ms {
+            check("priors.duration_ms", duration, 1, 86_400_000, "1..=86400000")?;
+        }
         if !(self.heartbeat_suspect_after_ms < self.heartbeat_unresponsive_after_ms
             && self.heartbeat_unresponsive_after_ms < self.heartbeat_lost_after_ms
             && self.heartbeat_lost_after_ms <= u64::MAX / 1_000_000)

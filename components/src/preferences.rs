@@ -2,10 +2,47 @@
 //! runs best on, which browsers run it best in web-platform tests, and how many inputs a test batches
 //! at once for a worker's memory. Each is a documented table; the hardware table is also the engine's
 //! prior speed ([`crate::history::PRIOR_SPEED`]), which history replaces as soon as runs complete.
+//!
+//! The tables the scorers read, the prior speeds and the prior run times, are [`Priors`], part of the
+//! engine config (`priors` in a `--config` file overrides any entry); the defaults are the tables here.
 
 use crate::capability::{Browser, HardwareKind};
 use crate::family::ModelFamily;
 use crate::history::PRIOR_SPEED;
+
+/// The prior tables the scorers read before any history: each family's relative speed on each hardware
+/// kind (thousandths of a CPU's) and its prior run time of one inference test on a CPU.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Priors {
+    /// Speed of each hardware kind per family, in thousandths of a CPU's (1,000 = a CPU).
+    pub speed_permille: [[u32; HardwareKind::COUNT]; ModelFamily::COUNT],
+    /// Run time of one inference test per family on a CPU, in milliseconds.
+    pub duration_ms: [u64; ModelFamily::COUNT],
+}
+
+impl Default for Priors {
+    /// [`PRIOR_SPEED`] and [`ModelFamily::prior_duration_ms`].
+    fn default() -> Priors {
+        Priors {
+            speed_permille: PRIOR_SPEED.map(|row| row.map(|speed| (speed * 1_000.0).round() as u32)),
+            duration_ms: ModelFamily::ALL.map(ModelFamily::prior_duration_ms),
+        }
+    }
+}
+
+impl Priors {
+    /// The prior speed of `kind` for `family`, against a CPU (1.0).
+    #[inline]
+    pub fn speed(&self, family: ModelFamily, kind: HardwareKind) -> f32 {
+        self.speed_permille[family.index()][kind.index()] as f32 / 1_000.0
+    }
+
+    /// The prior run time of one inference test of `family` on a CPU, in milliseconds.
+    #[inline]
+    pub fn duration_ms(&self, family: ModelFamily) -> u64 {
+        self.duration_ms[family.index()]
+    }
+}
 
 /// How well each browser exposes the two web ML backends, 0 (absent) to 1 (shipped and enabled by
 /// default), late 2025: WebGPU ships in Chrome and Edge (since 113), Safari (26) and Firefox (141, on
@@ -21,10 +58,9 @@ pub const BROWSER_BACKENDS: [(Browser, f32, f32); Browser::COUNT] = [
 
 /// The native hardware kinds (not the browser backends, see [`browser_scores`]) a family runs on,
 /// fastest first, with their prior speed against a CPU.
-pub fn preferred_hardware(family: ModelFamily) -> Vec<(HardwareKind, f32)> {
-    let speeds = &PRIOR_SPEED[family.index()];
+pub fn preferred_hardware(priors: &Priors, family: ModelFamily) -> Vec<(HardwareKind, f32)> {
     let native = HardwareKind::ALL.iter().filter(|kind| !matches!(kind, HardwareKind::Webnn | HardwareKind::Webgpu));
-    let mut kinds: Vec<(HardwareKind, f32)> = native.map(|&kind| (kind, speeds[kind.index()])).collect();
+    let mut kinds: Vec<(HardwareKind, f32)> = native.map(|&kind| (kind, priors.speed(family, kind))).collect();
     // Stable: equal speeds keep the table's order (cpu, cuda, rocm, mps, openvino, qnn).
     kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
     kinds
@@ -48,11 +84,10 @@ pub const WEB_BACKEND_FIT: [(f32, f32); ModelFamily::COUNT] = [
 /// How well each browser runs a web-platform test of `family`, 0 to 1: the better of its backends,
 /// each its support level times the backend's fit for the family ([`WEB_BACKEND_FIT`]) times its prior
 /// speed, over the best browser's.
-pub fn browser_scores(family: ModelFamily) -> [(Browser, f32); Browser::COUNT] {
-    let speeds = &PRIOR_SPEED[family.index()];
+pub fn browser_scores(priors: &Priors, family: ModelFamily) -> [(Browser, f32); Browser::COUNT] {
     let (fit_gpu, fit_nn) = WEB_BACKEND_FIT[family.index()];
-    let webgpu = speeds[HardwareKind::Webgpu.index()] * fit_gpu;
-    let webnn = speeds[HardwareKind::Webnn.index()] * fit_nn;
+    let webgpu = priors.speed(family, HardwareKind::Webgpu) * fit_gpu;
+    let webnn = priors.speed(family, HardwareKind::Webnn) * fit_nn;
     let raw = BROWSER_BACKENDS.map(|(browser, gpu, nn)| (browser, (gpu * webgpu).max(nn * webnn)));
     let best = raw.iter().map(|(_, score)| *score).fold(f32::MIN_POSITIVE, f32::max);
     raw.map(|(browser, score)| (browser, score / best))
@@ -86,14 +121,14 @@ mod tests {
 
     #[test]
     fn vision_prefers_gpus_and_embeddings_batch_widely() {
-        let vision = preferred_hardware(ModelFamily::Vision);
+        let vision = preferred_hardware(&Priors::default(), ModelFamily::Vision);
         assert_eq!(vision[0].0, HardwareKind::Cuda);
         assert_eq!(vision.last().map(|(kind, _)| *kind), Some(HardwareKind::Cpu));
         assert_eq!(batch_size(ModelFamily::TextEmbedding, 16_384), 64);
         assert_eq!(batch_size(ModelFamily::TextEmbedding, 4_096), 16);
         assert_eq!(batch_size(ModelFamily::VisionGeneration, 4_096), 1);
         assert_eq!(batch_size(ModelFamily::Vision, 1 << 30), 256);
-        let browsers = browser_scores(ModelFamily::Vision);
+        let browsers = browser_scores(&Priors::default(), ModelFamily::Vision);
         assert!(browsers.iter().all(|(_, score)| (0.0..=1.0).contains(score)));
         assert_eq!(browsers.iter().find(|(browser, _)| *browser == Browser::Chrome).map(|(_, s)| *s), Some(1.0));
     }

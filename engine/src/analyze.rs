@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use ballast_components::capability::HardwareKind;
 use ballast_components::family::{ModelFamily, TestType};
-use ballast_components::preferences::{batch_size, batch_size_at_16_gib, browser_scores, preferred_hardware};
+use ballast_components::preferences::{Priors, batch_size, batch_size_at_16_gib, browser_scores, preferred_hardware};
 use ballast_systems::analysis::{detect_family, detect_task, prior_duration_ns};
 
 /// The longest id analysed (the engine's default `symbol_len_max`).
@@ -89,8 +89,13 @@ fn rounded(value: f32) -> f64 {
     (f64::from(value) * 1000.0).round() / 1000.0
 }
 
-/// Analyses one model id.
+/// Analyses one model id with the default tables.
 pub fn analyze(model_id: &str) -> Result<ModelAnalysis, AnalyzeError> {
+    analyze_with(&Priors::default(), model_id)
+}
+
+/// Analyses one model id with the prior tables of an engine config.
+pub fn analyze_with(priors: &Priors, model_id: &str) -> Result<ModelAnalysis, AnalyzeError> {
     let trimmed = model_id.trim();
     if trimmed.is_empty() {
         return Err(AnalyzeError::Empty);
@@ -106,7 +111,7 @@ pub fn analyze(model_id: &str) -> Result<ModelAnalysis, AnalyzeError> {
         model_id: trimmed.to_owned(),
         family: family.name(),
         task: detect_task(trimmed),
-        preferred_hardware: preferred_hardware(family)
+        preferred_hardware: preferred_hardware(priors, family)
             .into_iter()
             .filter(|(kind, _)| !needs_accelerator || *kind != HardwareKind::Cpu)
             .map(|(kind, speed)| HardwareScore { hardware: kind.name(), speed: rounded(speed) })
@@ -114,13 +119,13 @@ pub fn analyze(model_id: &str) -> Result<ModelAnalysis, AnalyzeError> {
         parameters_billions: parameters,
         needs_accelerator,
         gpu_memory_mib: parameters.map(|billions| (billions * 2.0 * 1.2 * 1024.0).ceil() as u64),
-        browser_scores: browser_scores(family)
+        browser_scores: browser_scores(priors, family)
             .into_iter()
             .map(|(browser, score)| (browser.name(), rounded(score)))
             .collect(),
         batch_size: batch_size_at_16_gib(family),
         batch_size_4_gib: batch_size(family, 4_096),
-        prior_run_seconds: prior_duration_ns(family, TestType::Inference) as f64 / 1e9,
+        prior_run_seconds: prior_duration_ns(priors, family, TestType::Inference) as f64 / 1e9,
     })
 }
 

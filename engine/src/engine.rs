@@ -402,6 +402,7 @@ impl Engine {
             };
             resolved.push((entity, model));
         }
+        let priors = self.world.resource::<EngineConfig>().priors.clone();
         for (run, (entity, model)) in runs.iter().zip(resolved) {
             let slot = self.world.get::<Worker>(entity).expect("registered workers carry Worker").slot;
             let normalized = ballast_components::history::normalized_ns(run.duration_ns, run.test_type);
@@ -413,7 +414,7 @@ impl Engine {
                 }
                 let mut history = world.get_mut::<History>(entity).expect("registered workers carry History");
                 let outcome = run.completed.then_some(normalized);
-                record_run(&mut history, &mut shapes.shapes[shape.index()], run.family, model, outcome);
+                record_run(&priors, &mut history, &mut shapes.shapes[shape.index()], run.family, model, outcome);
             });
         }
         if let Some(recorder) = self.recorder.as_mut() {

@@ -44,6 +44,9 @@ enum Commands {
     Analyze {
         /// Model ids (none: read them from stdin, one per line).
         model_ids: Vec<String>,
+        /// Engine config (JSON) whose prior tables to use (`priors`; missing entries take the defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -246,15 +249,19 @@ struct SimArgs {
     /// Pool and workload (see `ballast scenarios`).
     #[arg(long, default_value = "default")]
     scenario: String,
-    /// Placement policy (see `ballast policies`).
-    #[arg(long, default_value = "composite")]
-    policy: String,
+    /// Placement policy (see `ballast policies`; default: `--config`'s, else composite).
+    #[arg(long)]
+    policy: Option<String>,
     /// Write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The engine's executor.
-    #[arg(long, value_enum, default_value = "single")]
-    executor: ExecutorArg,
+    /// The engine's executor (default: `--config`'s, else single).
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorArg>,
+    /// Engine config (JSON, as a recording's header writes it; missing fields take their defaults),
+    /// e.g. `{"priors": {"speed": {"vision": {"qnn": 3.0}}}}` to override prior tables.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// Simulated time between engine ticks, in milliseconds.
     #[arg(long, default_value_t = 50)]
     tick_ms: u64,
@@ -289,7 +296,7 @@ fn main() -> Result<()> {
         Commands::Replay(ReplayCommand::Events(args)) => run_replay_events(args),
         Commands::Replay(ReplayCommand::Ci(args)) => run_replay_ci(args),
         Commands::Replay(ReplayCommand::Openb(args)) => run_replay_openb(args),
-        Commands::Analyze { model_ids } => run_analyze(model_ids),
+        Commands::Analyze { model_ids, config } => run_analyze(model_ids, config.as_deref()),
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
             let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
@@ -310,20 +317,31 @@ fn run_sim(args: SimArgs) -> Result<()> {
     let Some(scenario) = Scenario::parse(&args.scenario) else {
         bail!("unknown scenario `{}`; `ballast scenarios` lists them", args.scenario);
     };
-    let Some(policy) = PolicyName::parse(&args.policy) else {
-        bail!("unknown policy `{}`; `ballast policies` lists them", args.policy);
+    let mut engine = match &args.config {
+        Some(path) => read_engine_config(path)?,
+        None => EngineConfig::default(),
     };
-    let executor = match args.executor {
-        ExecutorArg::Single => ExecutorKind::SingleThreaded,
-        ExecutorArg::Multi => ExecutorKind::MultiThreaded,
-    };
+    if let Some(name) = &args.policy {
+        let Some(policy) = PolicyName::parse(name) else {
+            bail!("unknown policy `{name}`; `ballast policies` lists them");
+        };
+        engine.policy = policy;
+    }
+    match args.executor {
+        Some(ExecutorArg::Single) => engine.executor = ExecutorKind::SingleThreaded,
+        Some(ExecutorArg::Multi) => engine.executor = ExecutorKind::MultiThreaded,
+        None => {}
+    }
+    if args.no_batch {
+        engine.batch_assignment = false;
+    }
     let (workers, tasks) = scenario.default_size();
     let config = SimConfig {
         workers: args.workers.unwrap_or(workers),
         tasks: args.tasks.unwrap_or(tasks),
         seed: args.seed,
         scenario,
-        engine: EngineConfig { policy, executor, batch_assignment: !args.no_batch, ..EngineConfig::default() },
+        engine,
         tick_interval_ms: args.tick_ms,
         check_engine_every_tick: args.check_invariants,
         record: args.record.clone(),
@@ -355,13 +373,19 @@ fn run_sim(args: SimArgs) -> Result<()> {
 }
 
 /// Prints one JSON line per id; a bad id gets a line with its `error`, and the exit status says so.
-fn run_analyze(model_ids: Vec<String>) -> Result<()> {
+fn run_analyze(model_ids: Vec<String>, config: Option<&std::path::Path>) -> Result<()> {
     use std::io::{BufRead, Write};
+    let priors = match config {
+        Some(path) => read_engine_config(path)?.priors,
+        None => ballast::components::preferences::Priors::default(),
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut refused = 0u64;
     let mut emit = |out: &mut dyn Write, line: Option<u64>, id: Result<String, String>| -> Result<()> {
         let value = match id.and_then(|id| {
-            ballast::analyze::analyze(&id).map_err(|error| error.to_string()).map(|analysis| (id, analysis))
+            ballast::analyze::analyze_with(&priors, &id)
+                .map_err(|error| error.to_string())
+                .map(|analysis| (id, analysis))
         }) {
             Ok((_, analysis)) => serde_json::to_value(&analysis)?,
             Err(error) => {
@@ -431,6 +455,16 @@ fn run_replay_openb(args: ReplayOpenbArgs) -> Result<()> {
         write_json(path, &report)?;
     }
     Ok(())
+}
+
+/// Reads an engine config file (JSON; missing fields take their defaults).
+fn read_engine_config(path: &std::path::Path) -> Result<EngineConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let dto: ballast::record::ConfigDto =
+        serde_json::from_str(&text).with_context(|| format!("{} is not an engine config", path.display()))?;
+    let config = dto.to_config().map_err(anyhow::Error::msg).with_context(|| format!("in {}", path.display()))?;
+    config.validate().with_context(|| format!("in {}", path.display()))?;
+    Ok(config)
 }
 
 fn progress_bar(quiet: bool, tasks: u64) -> ProgressBar {
@@ -518,15 +552,7 @@ fn run_replay_events(args: ReplayEventsArgs) -> Result<()> {
         ),
         None => None,
     };
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let dto: ballast::record::ConfigDto =
-                serde_json::from_str(&text).with_context(|| format!("{} is not an engine config", path.display()))?;
-            Some(dto.to_config().map_err(anyhow::Error::msg).with_context(|| format!("in {}", path.display()))?)
-        }
-        None => None,
-    };
+    let config = args.config.as_deref().map(read_engine_config).transpose()?;
     let source = ballast::record::Reader::open(&args.path)
         .with_context(|| format!("reading {}", args.path.display()))?
         .header()

@@ -7,7 +7,9 @@
 use bevy_ecs::prelude::*;
 use rustc_hash::FxHashMap;
 
+use ballast_components::config::EngineConfig;
 use ballast_components::family::{ModelFamily, TestType};
+use ballast_components::preferences::Priors;
 use ballast_components::symbols::{Symbol, Symbols};
 use ballast_components::task::{Task, TaskProfile};
 use ballast_components::work::TaskWork;
@@ -1075,15 +1077,17 @@ pub fn detect_task(model_id: &str) -> Option<&'static str> {
     decide(gather(model_id)).1
 }
 
-/// The predicted run time of a test of `family` and `test_type` before any history, in nanoseconds.
-pub fn prior_duration_ns(family: ModelFamily, test_type: TestType) -> u64 {
-    family.prior_duration_ms() * test_type.duration_factor_percent() / 100 * 1_000_000
+/// The predicted run time of a test of `family` and `test_type` on a CPU before any history, in
+/// nanoseconds.
+pub fn prior_duration_ns(priors: &Priors, family: ModelFamily, test_type: TestType) -> u64 {
+    priors.duration_ms(family) * test_type.duration_factor_percent() / 100 * 1_000_000
 }
 
 /// The analyze stage.
 pub fn analyze_admitted_tasks(
     work: Res<TaskWork>,
     symbols: Res<Symbols>,
+    config: Res<EngineConfig>,
     mut tasks: Query<(&Task, &mut TaskProfile)>,
     mut families: Local<FxHashMap<Symbol, ModelFamily>>,
 ) {
@@ -1098,7 +1102,7 @@ pub fn analyze_admitted_tasks(
         *profile = TaskProfile {
             analyzed: true,
             family,
-            predicted_duration_ns: prior_duration_ns(family, task.test_type),
+            predicted_duration_ns: prior_duration_ns(&config.priors, family, task.test_type),
             class: profile.class,
         };
     }
@@ -1243,8 +1247,9 @@ mod tests {
 
     #[test]
     fn priors_scale_with_test_type() {
-        let inference = prior_duration_ns(ModelFamily::Vision, TestType::Inference);
+        let priors = Priors::default();
+        let inference = prior_duration_ns(&priors, ModelFamily::Vision, TestType::Inference);
         assert_eq!(inference, 72_000_000_000);
-        assert_eq!(prior_duration_ns(ModelFamily::Vision, TestType::Training), inference * 5);
+        assert_eq!(prior_duration_ns(&priors, ModelFamily::Vision, TestType::Training), inference * 5);
     }
 }

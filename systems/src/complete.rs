@@ -13,6 +13,7 @@ use ballast_components::adaptive::AdaptiveState;
 use ballast_components::config::{EngineConfig, PolicyName};
 use ballast_components::family::ModelFamily;
 use ballast_components::history::{History, RunStats, WarmModels, normalized_ns};
+use ballast_components::preferences::Priors;
 use ballast_components::shape::{Shape, ShapeId, Shapes};
 use ballast_components::symbols::Symbol;
 use ballast_components::work::Outcomes;
@@ -56,6 +57,7 @@ pub fn record_outcomes(
                 }
                 let normalized = normalized_ns(duration_ns, outcome.test_type);
                 record_run(
+                    &config.priors,
                     &mut history,
                     &mut shapes.shapes[shape.index()],
                     outcome.family,
@@ -63,7 +65,14 @@ pub fn record_outcomes(
                     Some(normalized),
                 );
             }
-            None => record_run(&mut history, &mut shapes.shapes[shape.index()], outcome.family, outcome.model, None),
+            None => record_run(
+                &config.priors,
+                &mut history,
+                &mut shapes.shapes[shape.index()],
+                outcome.family,
+                outcome.model,
+                None,
+            ),
         }
     }
 }
@@ -71,6 +80,7 @@ pub fn record_outcomes(
 /// Folds one attempt into a worker's history and its shape's: a completion of normalized duration
 /// `normalized_ns`, or a failure (`None`).
 pub fn record_run(
+    priors: &Priors,
     history: &mut History,
     shape: &mut Shape,
     family: ModelFamily,
@@ -82,7 +92,7 @@ pub fn record_run(
         None => stats.record_failure(),
     };
     if let Some(duration_ns) = normalized_ns {
-        let prior = crate::predict::prior_ns(family, &shape.capabilities);
+        let prior = crate::predict::prior_ns(priors, family, &shape.capabilities);
         history.speed.record(duration_ns as f64 / prior.max(1) as f64);
     }
     record(&mut history.by_family[family.index()]);

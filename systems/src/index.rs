@@ -77,7 +77,8 @@ fn link_shape(pool: &mut Pool, shape: ShapeId) {
         shape_data.requirement_sets.push(RequirementsId(index as u32));
         for &class in &set.classes {
             let family = classes.classes[class.index()].key.family;
-            let scored = scored_shape(policy, weights, &set.requirements, family, shape, shape_data);
+            let scored =
+                scored_shape(policy, weights, &pool.config.priors, &set.requirements, family, shape, shape_data);
             classes.classes[class.index()].candidates.add_shape(scored);
             shape_data.classes.push(class);
         }
@@ -106,6 +107,7 @@ fn rescore_classes(pool: &mut Pool, last_rescore: &mut Timestamp) {
             class.candidates.add_shape(scored_shape(
                 policy,
                 weights,
+                &pool.config.priors,
                 &set.requirements,
                 class.key.family,
                 shape_id,
@@ -148,7 +150,15 @@ fn class_of(pool: &mut Pool, key: ClassKey) -> ClassId {
     let mut candidates = Candidates::default();
     for &shape in &set.shapes {
         let shape_data = &pool.shapes.shapes[shape.index()];
-        candidates.add_shape(scored_shape(policy, weights, &set.requirements, key.family, shape, shape_data));
+        candidates.add_shape(scored_shape(
+            policy,
+            weights,
+            &pool.config.priors,
+            &set.requirements,
+            key.family,
+            shape,
+            shape_data,
+        ));
     }
     let shapes: Vec<ShapeId> = set.shapes.clone();
     let class = pool.classes.create_class(key, candidates);

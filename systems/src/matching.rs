@@ -251,6 +251,7 @@ fn choose(
         model: data.task.model,
         test_type: data.task.test_type,
         priority: data.task.priority,
+        priors: &pool.config.priors,
     };
     match method {
         PlacementMethod::Search => search::best(&context, class, set, &task, &mut scratch.examined),

@@ -19,6 +19,7 @@ use ballast_components::config::{CompositeWeights, PolicyName};
 use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::history::{History, denormalized_ns};
 use ballast_components::message::{Factor, FactorKind};
+use ballast_components::preferences::Priors;
 use ballast_components::requirements::{GPU_MILLI_WHOLE, Requirements};
 use ballast_components::shape::{LEVELS, Shape, ShapeId};
 use ballast_components::symbols::Symbol;
@@ -108,6 +109,8 @@ pub struct TaskFacts<'a> {
     pub test_type: TestType,
     /// Its priority.
     pub priority: u8,
+    /// The prior tables (the engine config's).
+    pub priors: &'a Priors,
 }
 
 /// What a scorer knows of a candidate worker.
@@ -308,7 +311,15 @@ pub fn exact_cost(
 
 /// The predicted run time of a task on a worker.
 pub fn predicted(task: &TaskFacts, worker: &WorkerFacts) -> Prediction {
-    predict(task.model, task.family, task.test_type, task.requirements.hardware_any, worker.history, worker.shape)
+    predict(
+        task.priors,
+        task.model,
+        task.family,
+        task.test_type,
+        task.requirements.hardware_any,
+        worker.history,
+        worker.shape,
+    )
 }
 
 /// The static cost of a shape for a class under `policy`: its cost at level 0, from the shape's history
@@ -316,12 +327,13 @@ pub fn predicted(task: &TaskFacts, worker: &WorkerFacts) -> Prediction {
 pub fn static_cost(
     policy: PolicyName,
     weights: CompositeWeights,
+    priors: &Priors,
     requirements: &Requirements,
     family: ModelFamily,
     shape: &Shape,
 ) -> u128 {
     let allowed: HardwareSet = requirements.hardware_any;
-    let (normalized_ns, _) = shape_duration_ns(family, allowed, shape);
+    let (normalized_ns, _) = shape_duration_ns(priors, family, allowed, shape);
     let run = denormalized_ns(normalized_ns, TestType::Inference);
     let success = smoothed_success_ppm(&shape.history[family.index()]);
     match policy {
@@ -376,10 +388,11 @@ pub fn rounded(cost: u128) -> u128 {
 pub fn scored_shape(
     policy: PolicyName,
     weights: CompositeWeights,
+    priors: &Priors,
     requirements: &Requirements,
     family: ModelFamily,
     shape_id: ShapeId,
     shape: &Shape,
 ) -> ScoredShape {
-    ScoredShape { shape: shape_id, cost: rounded(static_cost(policy, weights, requirements, family, shape)) }
+    ScoredShape { shape: shape_id, cost: rounded(static_cost(policy, weights, priors, requirements, family, shape)) }
 }

@@ -208,6 +208,7 @@ impl Pool<'_, '_> {
         let worker_id = worker.worker.id;
         let allowed = self.classes.requirement_set(data.task.requirements).requirements.hardware_any;
         let prediction = crate::predict::predict(
+            &self.config.priors,
             data.task.model,
             data.profile.family,
             data.task.test_type,

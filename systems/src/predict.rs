@@ -8,7 +8,8 @@
 use ballast_components::capability::HardwareSet;
 use ballast_components::family::{ModelFamily, TestType};
 pub use ballast_components::history::PredictionSource;
-use ballast_components::history::{History, PRIOR_SPEED, RunStats, denormalized_ns};
+use ballast_components::history::{History, RunStats, denormalized_ns};
+use ballast_components::preferences::Priors;
 use ballast_components::shape::Shape;
 use ballast_components::symbols::Symbol;
 use ballast_components::worker::Capabilities;
@@ -32,26 +33,31 @@ const FAMILY_ON_SHAPE_SAMPLES_MIN: u32 = 3;
 
 /// The best prior speed of the hardware a task of `family` may use on a worker with `capabilities`
 /// (`allowed` empty: any kind it has).
-pub fn prior_speed(family: ModelFamily, allowed: HardwareSet, capabilities: &Capabilities) -> f32 {
+pub fn prior_speed(priors: &Priors, family: ModelFamily, allowed: HardwareSet, capabilities: &Capabilities) -> f32 {
     let usable =
         if allowed.is_empty() { capabilities.hardware } else { HardwareSet(allowed.0 & capabilities.hardware.0) };
-    let speeds = &PRIOR_SPEED[family.index()];
-    usable.iter().map(|kind| speeds[kind.index()]).fold(1.0, f32::max)
+    usable.iter().map(|kind| priors.speed(family, kind)).reduce(f32::max).unwrap_or(1.0)
 }
 
 /// The normalized run time of `family` on a shape, from its history or the prior.
-pub fn shape_duration_ns(family: ModelFamily, allowed: HardwareSet, shape: &Shape) -> (u64, PredictionSource) {
+pub fn shape_duration_ns(
+    priors: &Priors,
+    family: ModelFamily,
+    allowed: HardwareSet,
+    shape: &Shape,
+) -> (u64, PredictionSource) {
     let stats = &shape.history[family.index()];
     if stats.completed >= FAMILY_ON_SHAPE_SAMPLES_MIN {
         return (stats.duration_ewma_ns, PredictionSource::FamilyOnShape);
     }
     let prior_ns =
-        family.prior_duration_ms() as f64 * 1e6 / f64::from(prior_speed(family, allowed, &shape.capabilities));
+        priors.duration_ms(family) as f64 * 1e6 / f64::from(prior_speed(priors, family, allowed, &shape.capabilities));
     (prior_ns as u64, PredictionSource::Prior)
 }
 
 /// Predicts the run time of a task on a worker.
 pub fn predict(
+    priors: &Priors,
     model: Option<Symbol>,
     family: ModelFamily,
     test_type: TestType,
@@ -71,7 +77,7 @@ pub fn predict(
     } else if history.by_family[family.index()].completed >= FAMILY_ON_WORKER_SAMPLES_MIN {
         from(&history.by_family[family.index()], PredictionSource::FamilyOnWorker)
     } else {
-        match shape_duration_ns(family, allowed, shape) {
+        match shape_duration_ns(priors, family, allowed, shape) {
             (shape_ns, PredictionSource::Prior) => {
                 // The prior corrected by this worker's measured speed (its capability assessment).
                 let corrected = (shape_ns as f64 * history.speed.factor()) as u64;
@@ -89,6 +95,7 @@ pub fn predict(
 }
 
 /// The prior's normalized run time of `family` on a worker with `capabilities` (any of its hardware).
-pub fn prior_ns(family: ModelFamily, capabilities: &Capabilities) -> u64 {
-    (family.prior_duration_ms() as f64 * 1e6 / f64::from(prior_speed(family, HardwareSet::EMPTY, capabilities))) as u64
+pub fn prior_ns(priors: &Priors, family: ModelFamily, capabilities: &Capabilities) -> u64 {
+    (priors.duration_ms(family) as f64 * 1e6 / f64::from(prior_speed(priors, family, HardwareSet::EMPTY, capabilities)))
+        as u64
 }

@@ -473,3 +473,26 @@ fn a_new_workers_speed_is_measured_from_its_first_completions() {
     let shown = engine.explain(TaskId(2)).unwrap().to_string();
     assert!(shown.contains("prediction uncertainty ±90.0 s"), "{shown}");
 }
+
+#[test]
+fn prior_tables_in_the_config_steer_placement_before_any_history() {
+    let place = |config: EngineConfig| {
+        let mut engine = Engine::new(config).unwrap();
+        for (id, kind) in [(1, HardwareKind::Cuda), (2, HardwareKind::Qnn)] {
+            let mut spec = cpu_worker(id, 1);
+            spec.hardware = spec.hardware.with(kind);
+            engine.register_worker(spec).unwrap();
+        }
+        engine.submit(task(1, "google/vit-base-patch16-224")).unwrap();
+        engine.tick(Timestamp::from_millis(1)).unwrap();
+        assignments(&mut engine)
+    };
+    // Vision runs 3x a CPU's speed on CUDA and 2x on QNN by default.
+    assert_eq!(place(EngineConfig::default()), vec![(1, 1)]);
+    let mut faster_npu = EngineConfig::default();
+    faster_npu.priors.speed_permille[ModelFamily::Vision.index()][HardwareKind::Qnn.index()] = 9_000;
+    assert_eq!(place(faster_npu), vec![(1, 2)], "the config's table is the one the scorers read");
+    let mut broken = EngineConfig::default();
+    broken.priors.speed_permille[0][0] = 0;
+    assert!(Engine::new(broken).is_err(), "a zero speed is refused");
+}

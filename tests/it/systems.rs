@@ -5,6 +5,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::system::RunSystemOnce;
 
 use ballast_components::clock::Timestamp;
+use ballast_components::config::EngineConfig;
 use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::history::History;
 use ballast_components::ids::{RequirementsId, TaskId};
@@ -42,14 +43,21 @@ fn analysis_profiles_only_the_admitted_tasks() {
     let admitted = world.spawn((task(Some(whisper), TestType::Training), TaskProfile::default())).id();
     let untouched = world.spawn((task(Some(whisper), TestType::Inference), TaskProfile::default())).id();
     world.insert_resource(TaskWork { admitted: vec![admitted], ended: vec![] });
+    // The config's prior for audio (30 s, not the default 90 s) is the one used.
+    let mut config = EngineConfig::default();
+    config.priors.duration_ms[ModelFamily::Audio.index()] = 30_000;
+    world.insert_resource(config.clone());
 
     world.run_system_once(analyze_admitted_tasks).unwrap();
 
     let profile = world.get::<TaskProfile>(admitted).unwrap();
     assert!(profile.analyzed);
     assert_eq!(profile.family, ModelFamily::Audio);
-    assert_eq!(profile.predicted_duration_ns, prior_duration_ns(ModelFamily::Audio, TestType::Training));
-    assert_eq!(profile.predicted_duration_ns, 450_000_000_000);
+    assert_eq!(
+        profile.predicted_duration_ns,
+        prior_duration_ns(&config.priors, ModelFamily::Audio, TestType::Training)
+    );
+    assert_eq!(profile.predicted_duration_ns, 150_000_000_000);
     assert!(!world.get::<TaskProfile>(untouched).unwrap().analyzed);
 }
 

@@ -1,9 +1,69 @@
 //! The engine config as recordings and `--config` files write it: every field optional on reading
 //! (a missing field takes its default), so older files keep loading as fields are added.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use ballast_components::capability::HardwareKind;
 use ballast_components::config::{CompositeWeights, EngineConfig, ExecutorKind, PolicyName};
+use ballast_components::family::ModelFamily;
+use ballast_components::preferences::Priors;
+
+/// The prior tables in JSON, by name: any entry given overrides the default table's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PriorsDto {
+    /// Per family (`vision`, …), per hardware kind (`cuda`, …): speed against a CPU (1.0).
+    pub speed: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Per family: run time of one inference test on a CPU, in milliseconds.
+    pub duration_ms: BTreeMap<String, u64>,
+}
+
+impl From<&Priors> for PriorsDto {
+    fn from(priors: &Priors) -> PriorsDto {
+        let speed = ModelFamily::ALL
+            .iter()
+            .map(|&family| {
+                let row = HardwareKind::ALL
+                    .iter()
+                    .map(|&kind| {
+                        (kind.name().to_owned(), f64::from(priors.speed_permille[family.index()][kind.index()]) / 1e3)
+                    })
+                    .collect();
+                (family.name().to_owned(), row)
+            })
+            .collect();
+        let duration_ms =
+            ModelFamily::ALL.iter().map(|&family| (family.name().to_owned(), priors.duration_ms(family))).collect();
+        PriorsDto { speed, duration_ms }
+    }
+}
+
+impl PriorsDto {
+    /// The default tables with these entries over them.
+    pub fn to_priors(&self) -> Result<Priors, String> {
+        let family = |name: &str| ModelFamily::parse(name).ok_or_else(|| format!("priors: unknown family `{name}`"));
+        let mut priors = Priors::default();
+        for (family_name, row) in &self.speed {
+            let family = family(family_name)?;
+            for (kind_name, &speed) in row {
+                let kind = HardwareKind::parse(kind_name)
+                    .ok_or_else(|| format!("priors: unknown hardware kind `{kind_name}`"))?;
+                if !(speed.is_finite() && (0.001..=1_000.0).contains(&speed)) {
+                    return Err(format!(
+                        "priors: speed {speed} of {family_name} on {kind_name} is not in 0.001..=1000"
+                    ));
+                }
+                priors.speed_permille[family.index()][kind.index()] = (speed * 1e3).round() as u32;
+            }
+        }
+        for (family_name, &duration) in &self.duration_ms {
+            priors.duration_ms[family(family_name)?.index()] = duration;
+        }
+        Ok(priors)
+    }
+}
 
 macro_rules! config_dto {
     ($($field:ident: $ty:ty),* $(,)?) => {
@@ -18,6 +78,8 @@ macro_rules! config_dto {
             pub weights: [u32; 3],
             /// `single` or `multi`.
             pub executor: String,
+            /// Prior speeds and run times (entries override the default tables).
+            pub priors: PriorsDto,
             $(
                 #[allow(missing_docs)]
                 pub $field: $ty,
@@ -34,6 +96,7 @@ macro_rules! config_dto {
                         ExecutorKind::SingleThreaded => "single".to_owned(),
                         ExecutorKind::MultiThreaded => "multi".to_owned(),
                     },
+                    priors: PriorsDto::from(&config.priors),
                     $($field: config.$field,)*
                 }
             }
@@ -54,6 +117,7 @@ macro_rules! config_dto {
                     policy,
                     executor,
                     weights: CompositeWeights { load_permille, waste_permille, warm_permille },
+                    priors: self.priors.to_priors()?,
                     $($field: self.$field,)*
                 })
             }
@@ -114,5 +178,28 @@ mod tests {
         assert!(serde_json::from_str::<ConfigDto>(r#"{"polcy":"x"}"#).is_err());
         let bad: ConfigDto = serde_json::from_str(r#"{"policy":"nope"}"#).unwrap();
         assert!(bad.to_config().unwrap_err().contains("nope"));
+    }
+
+    #[test]
+    fn prior_entries_override_the_default_tables() {
+        let json = r#"{"priors":{"speed":{"vision":{"qnn":9.5}},"duration_ms":{"audio":30000}}}"#;
+        let config = serde_json::from_str::<ConfigDto>(json).unwrap().to_config().unwrap();
+        assert_eq!(config.priors.speed(ModelFamily::Vision, HardwareKind::Qnn), 9.5);
+        assert_eq!(config.priors.duration_ms(ModelFamily::Audio), 30_000);
+        let default = Priors::default();
+        assert_eq!(
+            config.priors.speed(ModelFamily::Vision, HardwareKind::Cuda),
+            default.speed(ModelFamily::Vision, HardwareKind::Cuda)
+        );
+        assert_eq!(ConfigDto::from(&config).to_config().unwrap(), config, "a full table round-trips");
+        for bad in [
+            r#"{"priors":{"speed":{"visionn":{"qnn":2}}}}"#,
+            r#"{"priors":{"speed":{"vision":{"tpu":2}}}}"#,
+            r#"{"priors":{"speed":{"vision":{"qnn":0}}}}"#,
+            r#"{"priors":{"duration_ms":{"nope":1}}}"#,
+        ] {
+            let dto: ConfigDto = serde_json::from_str(bad).unwrap();
+            assert!(dto.to_config().unwrap_err().starts_with("priors:"), "{bad}");
+        }
     }
 }

@@ -318,7 +318,7 @@ fn class_set<'a>(pool: &'a Pool, class: ClassId) -> &'a RequirementSet {
     pool.classes.requirement_set(pool.classes.classes[class.index()].key.requirements)
 }
 
-fn task_facts<'a>(pool: &Pool, task: &BatchTask, set: &'a RequirementSet) -> TaskFacts<'a> {
+fn task_facts<'a>(pool: &'a Pool, task: &BatchTask, set: &'a RequirementSet) -> TaskFacts<'a> {
     let data = pool.tasks.get(task.queued.entity).expect("a gathered task is live");
     TaskFacts {
         requirements: &set.requirements,
@@ -326,6 +326,7 @@ fn task_facts<'a>(pool: &Pool, task: &BatchTask, set: &'a RequirementSet) -> Tas
         model: data.task.model,
         test_type: data.task.test_type,
         priority: task.priority,
+        priors: &pool.config.priors,
     }
 }
 

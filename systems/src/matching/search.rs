@@ -44,7 +44,14 @@ fn cost_of(
     let devices = context.fit(slot, set)?;
     let weights = weights_for(context.policy, context.weights, task.priority);
     let base = if context.policy == PolicyName::Priority {
-        rounded(static_cost(context.policy, weights, task.requirements, task.family, context.shapes.shape(slot)))
+        rounded(static_cost(
+            context.policy,
+            weights,
+            task.priors,
+            task.requirements,
+            task.family,
+            context.shapes.shape(slot),
+        ))
     } else {
         class_cost
     };
