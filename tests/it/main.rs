@@ -14,6 +14,7 @@ mod quality;
 mod record;
 mod scale;
 mod schedule;
+mod swf;
 mod systems;
 mod tidy;
 
