@@ -523,7 +523,12 @@ fn reference_shadow(jobs: &[SwfJob], runs: &[JobRun], running: &Running, free: u
 }
 
 /// Schedules one window of jobs (in arrival order) on an empty machine of `processors` cores; returns
-/// each job's start. Every job must fit the machine and run for more than zero seconds.
+/// each job's start.
+///
+/// # Panics
+///
+/// If a job is wider than the machine, has no core or does not run (it could never start, or would
+/// start nothing); [`parse`] never yields such a job.
 pub fn schedule(jobs: &[SwfJob], processors: u32, policy: QueuePolicy, backfill: Backfill) -> Vec<JobRun> {
     assert!(
         jobs.iter().all(|job| job.processors >= 1 && job.processors <= processors && job.run_s > 0),
