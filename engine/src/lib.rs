@@ -59,6 +59,8 @@ pub mod scale;
 pub mod schedule;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sim")]
+pub mod swf;
 pub mod view;
 
 pub use ballast_components as components;

@@ -15,6 +15,7 @@ mod quality;
 mod record;
 mod scale;
 mod schedule;
+mod swf;
 mod systems;
 mod tidy;
 
