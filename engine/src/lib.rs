@@ -56,6 +56,8 @@ pub mod schedule;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod view;
+#[cfg(feature = "sim")]
+pub mod visual;
 
 pub use ballast_components as components;
 pub use ballast_systems as systems;

@@ -12,6 +12,7 @@ mod pipeline;
 mod policies;
 mod quality;
 mod record;
+mod report;
 mod scale;
 mod schedule;
 mod systems;
