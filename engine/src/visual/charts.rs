@@ -475,6 +475,7 @@ pub fn scalability(report: &ScaleReport) -> Result<String, String> {
         styled_mesh!(chart)
             .x_desc("workers (log scale)")
             .y_desc("placements/s (log scale)")
+            .y_labels(6)
             .x_label_formatter(&|value| short(*value))
             .y_label_formatter(&|value| short(*value))
             .draw()?;
