@@ -95,6 +95,9 @@ fn a_simulation_records_a_timeline_that_adds_up() {
     }
     let read: SimReport = serde_json::from_value(old).unwrap();
     assert!(read.timeline.is_none());
+    assert_eq!(visual::detect(&json), Some(Kind::Sim));
+    let replay = serde_json::json!({ "replay": json, "recorded": null, "recorded_trace_hash": "0" });
+    assert_eq!(visual::detect(&replay), Some(Kind::ReplayEvents), "a replay's report is drawn as a simulation");
 }
 
 #[test]
