@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use ballast_components::capability::{HardwareKind, HardwareSet};
 use ballast_components::clock::Timestamp;
@@ -165,7 +165,7 @@ pub struct CiPlan {
 }
 
 /// One cycle's measures.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CycleReport {
     /// The cycle number of the file.
     pub cycle: u32,
@@ -184,7 +184,7 @@ pub struct CycleReport {
 }
 
 /// What a CI replay measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CiReport {
     /// Agents.
     pub workers: u32,

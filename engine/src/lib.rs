@@ -62,6 +62,8 @@ pub mod sim;
 #[cfg(feature = "sim")]
 pub mod swf;
 pub mod view;
+#[cfg(feature = "sim")]
+pub mod visual;
 
 pub use ballast_components as components;
 pub use ballast_systems as systems;

@@ -39,6 +39,9 @@ enum Commands {
     /// Replays: a recorded run under another policy, config or pool.
     #[command(subcommand)]
     Replay(ReplayCommand),
+    /// Draws a self-contained HTML page of charts from result files (the `--json` output of `sim`,
+    /// `bench scale`, `bench quality`, `replay events`, `replay ci`, `replay openb`, `replay swf`).
+    Report(ReportArgs),
     /// Analyses model ids (arguments, or one per line on stdin): one JSON object per line with the
     /// family, preferred hardware, browser scores, batch size and run-time prior.
     Analyze {
@@ -48,6 +51,16 @@ enum Commands {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Result files (JSON); each one's kind is told from its fields.
+    #[arg(required = true)]
+    results: Vec<PathBuf>,
+    /// The directory to write `index.html` to (created if missing).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -313,6 +326,9 @@ struct SimArgs {
     /// Keep the engine's history across runs in this file: loaded when it exists, saved at the end.
     #[arg(long)]
     history: Option<PathBuf>,
+    /// Write the visual report of the run (`index.html` with its charts) to this directory.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 fn main() -> Result<()> {
@@ -330,6 +346,11 @@ fn main() -> Result<()> {
         Commands::Replay(ReplayCommand::Openb(args)) => run_replay_openb(args),
         Commands::Analyze { model_ids, config } => run_analyze(model_ids, config.as_deref()),
         Commands::Replay(ReplayCommand::Swf(args)) => run_replay_swf(args),
+        Commands::Report(args) => {
+            let path = ballast::visual::write_report(&args.results, &args.out)?;
+            println!("{}", path.display());
+            Ok(())
+        }
         Commands::Bench(BenchCommand::Scale(args)) => run_scale(args),
         Commands::Bench(BenchCommand::MemoryProbe(args)) => {
             let probe = ballast::scale::memory_probe(args.workers, ballast::scale::PROBE_TASKS, args.seed)
@@ -398,6 +419,11 @@ fn run_sim(args: SimArgs) -> Result<()> {
             bytes as f64 / (1024.0 * 1024.0),
             bytes as f64 / report.tasks.max(1) as f64
         );
+    }
+    // The report first: it creates its directory, where the JSON may be asked to go too.
+    if let Some(directory) = &args.report {
+        let path = ballast::visual::write_sim_report(&report, directory)?;
+        println!("  report       {}", path.display());
     }
     if let Some(path) = &args.json {
         write_json(path, &report)?;

@@ -13,6 +13,7 @@ mod pipeline;
 mod policies;
 mod quality;
 mod record;
+mod report;
 mod scale;
 mod schedule;
 mod swf;

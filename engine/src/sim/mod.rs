@@ -25,6 +25,7 @@
 
 pub mod replay;
 pub mod report;
+pub mod timeline;
 pub mod workload;
 
 use std::cmp::Reverse;
@@ -37,7 +38,7 @@ use rand_pcg::Pcg64Mcg;
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::Xxh3;
 
-use ballast_components::capability::{BrowserSet, HardwareSet};
+use ballast_components::capability::{BrowserSet, HardwareKind, HardwareSet};
 use ballast_components::clock::Timestamp;
 use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::family::{ModelFamily, TestType};
@@ -50,6 +51,8 @@ use crate::engine::{Engine, HistoryError, PastRun};
 use crate::record::{Line, PoolDto, SimHeader, SimTaskDto};
 pub use replay::{ReplayOptions, ReplayOutcome, replay};
 pub use report::{Distribution, PriorityWait, SimReport};
+use timeline::{Count, TimelineRecorder};
+pub use timeline::{HardwareEfficiency, LoadRow, Timeline, WorkerEfficiency, WorkerLoad};
 pub use workload::Scenario;
 use workload::{Arrivals, FailureRates, Pool, SimTaskSpec, SimWorker, TaskMaker};
 
@@ -317,6 +320,10 @@ struct Simulation<'a> {
     duplicated: u64,
     commands_rejected: u64,
     events: Vec<Event>,
+    /// Time series for the visual report (read-only bookkeeping: it never changes a decision).
+    timeline: Option<TimelineRecorder>,
+    /// Simulated time of the last tick.
+    end_ns: u64,
 }
 
 /// A histogram of values from 1 to 2^50 (13 days in nanoseconds) at 3 significant figures; larger
@@ -401,6 +408,8 @@ impl<'a> Simulation<'a> {
             duplicated: 0,
             commands_rejected: 0,
             events: Vec::new(),
+            timeline: None,
+            end_ns: 0,
         })
     }
 
@@ -425,6 +434,7 @@ impl<'a> Simulation<'a> {
     fn run(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
         let started = Instant::now();
         let config = self.config;
+        self.timeline = Some(TimelineRecorder::new(&self.load_labels(), config.tick_interval_ms * 1_000_000));
         for index in 0..self.pool.workers.len() {
             if !self.present[index] {
                 continue;
@@ -470,10 +480,15 @@ impl<'a> Simulation<'a> {
             if let Some(error) = self.stopped.take() {
                 return Err(error);
             }
+            let busy_before_ns = self.engine.busy_ns();
             if self.engine.tick(Timestamp(now_ns)).is_err() {
                 unreachable!("simulated time only moves forward");
             }
             self.absorb_events(now_ns);
+            self.end_ns = now_ns;
+            if let Some(timeline) = &mut self.timeline {
+                timeline.ticked(now_ns, self.engine.busy_ns() - busy_before_ns);
+            }
             if config.check_engine_every_tick {
                 for violation in self.engine.check_invariants() {
                     self.violation(format!("at {now_ns} ns: {violation}"));
@@ -721,6 +736,9 @@ impl<'a> Simulation<'a> {
             let t = self.engine.now().0;
             self.engine.record_line(&Line::SimArrival { t, at_ns: time_ns, tasks });
         }
+        if let Some(timeline) = &mut self.timeline {
+            timeline.arrived(time_ns, arrivals.len() as u64);
+        }
         let mut batch = Vec::with_capacity(arrivals.len());
         for (generated, cancel_at_ns) in arrivals {
             let id = generated.spec.id;
@@ -823,6 +841,9 @@ impl<'a> Simulation<'a> {
                     let truth = &mut self.tasks[task.0 as usize];
                     if truth.fate == TaskFate::NotArrived {
                         truth.fate = TaskFate::Pending;
+                        if let Some(timeline) = &mut self.timeline {
+                            timeline.accepted();
+                        }
                     } else {
                         self.violation(format!("{task} accepted twice"));
                     }
@@ -830,25 +851,35 @@ impl<'a> Simulation<'a> {
                 Event::TaskAssigned { task, worker, attempt } => self.assign(now_ns, task, worker, attempt),
                 Event::TaskRequeued { task, .. } if self.release(now_ns, task) => {
                     self.tasks[task.0 as usize].fate = TaskFate::Pending;
+                    if let Some(timeline) = &mut self.timeline {
+                        timeline.requeued(now_ns);
+                    }
                 }
                 Event::TaskCompleted { task, .. } => {
                     self.release(now_ns, task);
                     self.end(now_ns, task, TaskFate::Completed);
+                    self.count(now_ns, Count::Completion);
                 }
                 Event::TaskFailed { task, worker, .. } => {
                     if worker.is_some() {
                         self.release(now_ns, task);
                     }
                     self.end(now_ns, task, TaskFate::Failed);
+                    self.count(now_ns, Count::Failure);
                 }
                 Event::TaskCancelled { task, worker } => {
                     if worker.is_some() {
                         self.release(now_ns, task);
                     }
                     self.end(now_ns, task, TaskFate::Cancelled);
+                    self.count(now_ns, Count::Cancellation);
                 }
-                Event::TaskUnschedulable { task, .. } => self.end(now_ns, task, TaskFate::Unschedulable),
+                Event::TaskUnschedulable { task, .. } => {
+                    self.end(now_ns, task, TaskFate::Unschedulable);
+                    self.count(now_ns, Count::Unschedulable);
+                }
                 Event::CommandRejected { command, error } => {
+                    self.count(now_ns, Count::CommandRejected);
                     // A cancel racing the task's end is expected; anything else is the simulator's bug.
                     if command != CommandKind::CancelTask {
                         self.violation(format!("the engine refused a {command:?}: {error}"));
@@ -891,10 +922,15 @@ impl<'a> Simulation<'a> {
             let usage = *usage;
             self.violation(format!("{worker} over capacity after {task}: {usage:?}"));
         }
+        let mut first_wait_ns = None;
         if truth.first_placed_ns == u64::MAX {
             let wait_ns = (now_ns - truth.arrival_ns).max(1);
             self.wait_ns.saturating_record(wait_ns);
             self.wait_by_priority_ns[usize::from(truth.priority)].saturating_record(wait_ns);
+            first_wait_ns = Some(wait_ns);
+        }
+        if let Some(timeline) = &mut self.timeline {
+            timeline.placed(now_ns, first_wait_ns);
         }
         let truth = &mut self.tasks[index];
         truth.fate = TaskFate::Placed;
@@ -917,6 +953,9 @@ impl<'a> Simulation<'a> {
                 continue; // it left the queue (requeued or cancelled) since
             }
             self.lanes[worker_index].running += 1;
+            if let Some(timeline) = &mut self.timeline {
+                timeline.slot_started(now_ns, worker_index);
+            }
             let sharing = u64::from(self.lanes[worker_index].running - 1);
             let contention =
                 1.0 + f64::from(self.pool.contention_permille) / 1000.0 * sharing as f64 / f64::from(slots.max(1));
@@ -976,7 +1015,11 @@ impl<'a> Simulation<'a> {
         let was = truth.run;
         truth.run = Run::Done;
         if was == Run::Running {
-            self.busy_slot_ns += u128::from(now_ns - truth.started_ns);
+            let started_ns = truth.started_ns;
+            self.busy_slot_ns += u128::from(now_ns - started_ns);
+            if let Some(timeline) = &mut self.timeline {
+                timeline.slot_stopped(now_ns, worker_index, started_ns);
+            }
             self.lanes[worker_index].running -= 1;
             self.fill_slots(now_ns, worker_index);
         }
@@ -1010,8 +1053,38 @@ impl<'a> Simulation<'a> {
             self.violation(format!("{task} ended twice ({before:?}, then {fate:?})"));
             return;
         }
+        if truth.fate == TaskFate::Pending
+            && let Some(timeline) = &mut self.timeline
+        {
+            timeline.left_pending();
+        }
         truth.fate = fate;
         self.tasks_ended += 1;
+    }
+
+    fn count(&mut self, now_ns: u64, what: Count) {
+        if let Some(timeline) = &mut self.timeline {
+            timeline.count(now_ns, what);
+        }
+    }
+
+    /// Each worker's hardware label and slots for the load matrix (`None`: not in the pool); CPU is
+    /// left out of a label when the worker has an accelerator, since every worker has a CPU.
+    fn load_labels(&self) -> Vec<Option<(String, u32)>> {
+        self.pool
+            .workers
+            .iter()
+            .zip(&self.present)
+            .map(|(worker, present)| {
+                present.then(|| {
+                    let hardware = worker.spec.hardware;
+                    let without_cpu = HardwareSet(hardware.0 & !HardwareSet::of(&[HardwareKind::Cpu]).0);
+                    let shown = if without_cpu.is_empty() { hardware } else { without_cpu };
+                    let label = shown.iter().map(HardwareKind::name).collect::<Vec<_>>().join("+");
+                    (if label.is_empty() { "none".to_owned() } else { label }, worker.spec.slots)
+                })
+            })
+            .collect()
     }
 }
 
@@ -1080,7 +1153,7 @@ fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f6
 }
 
 impl Simulation<'_> {
-    fn report(&self, sim_wall_seconds: f64) -> SimReport {
+    fn report(&mut self, sim_wall_seconds: f64) -> SimReport {
         let config = self.config;
         let view = self.engine.view();
         let counters = view.counters();
@@ -1108,6 +1181,13 @@ impl Simulation<'_> {
         let makespan_ns = self.last_end_ns;
         let engine_seconds = self.engine.busy_ns() as f64 / 1e9;
         let tick_ns = &view.metrics().tick_ns;
+        let (timeline, worker_load, worker_efficiency) = match self.timeline.take() {
+            Some(recorder) => {
+                let (timeline, load, efficiency) = recorder.finish(self.end_ns, makespan_ns, &self.load_labels());
+                (Some(timeline), Some(load), Some(efficiency))
+            }
+            None => (None, None, None),
+        };
         SimReport {
             seed: config.seed,
             workers: self.present.iter().filter(|present| **present).count() as u32,
@@ -1165,6 +1245,9 @@ impl Simulation<'_> {
             shapes: self.engine.view().shape_count() as u64,
             classes: self.engine.view().class_counts().1 as u64,
             peak_rss_bytes: None,
+            timeline,
+            worker_load,
+            worker_efficiency,
         }
     }
 }

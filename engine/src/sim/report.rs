@@ -126,6 +126,15 @@ pub struct SimReport {
     /// Peak resident memory of the process, in bytes, when the CLI could read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_bytes: Option<u64>,
+    /// Per interval of simulated time: arrivals, placements, ends, waits, tick times, busy share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::Timeline>,
+    /// The workers × time matrix of busy shares (workers grouped into rows by hardware).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_load: Option<super::WorkerLoad>,
+    /// Per hardware label: busy share and the spread of per-worker utilization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_efficiency: Option<super::WorkerEfficiency>,
 }
 
 impl SimReport {
