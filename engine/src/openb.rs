@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use ballast_components::capability::{HardwareKind, HardwareSet};
 use ballast_components::clock::Timestamp;
@@ -284,7 +284,7 @@ pub struct OpenbOptions {
 }
 
 /// One point of an allocation curve.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
     /// GPU requests so far, in percent of capacity.
     pub requested_gpu_percent: f64,
@@ -305,8 +305,10 @@ pub struct RunResult {
     pub unallocated_gpu_percent: f64,
 }
 
-/// A policy's results over every seed.
-#[derive(Clone, Debug, Serialize)]
+/// A policy's results over every seed (fields other than `policy` and `unallocated_gpu_percent` may be
+/// absent when read back).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PolicyResult {
     /// The policy.
     pub policy: String,
@@ -325,7 +327,8 @@ pub struct PolicyResult {
 }
 
 /// The replay's report (`--json`): field names are a stable interface.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OpenbReport {
     /// The node list.
     pub nodes_file: String,

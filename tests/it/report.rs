@@ -176,7 +176,8 @@ fn every_kind_of_result_is_told_and_drawn() {
     let openb_bars = figure(&page, "policies-4");
     assert!(openb_bars.contains("best-fit") && openb_bars.contains("random"));
     let curves = figure(&page, "allocation-4");
-    assert!(polyline_points(curves).iter().filter(|&&points| points == 6).count() >= 2, "a curve per policy");
+    // The chart starts at 60% requested: the fixture's points at 75, 100 and 120%.
+    assert!(polyline_points(curves).iter().filter(|&&points| points == 3).count() >= 2, "a curve per policy");
     assert!(curves.contains("allocated = requested"));
 
     let swf = figure(&page, "policies-5");

@@ -683,13 +683,16 @@ pub fn allocation_curves(report: &OpenbReport) -> Result<String, String> {
     let y_high =
         top(report.policies.iter().flat_map(|policy| policy.curve.iter().map(|point| point.allocated_gpu_percent)))
             .max(100.0);
+    // Every policy places everything while the cluster is far from full: the curves part where requests
+    // start to fail, so the chart shows from 60% requested (and allocated) on.
+    let low = ALLOCATION_CURVES_FROM_PERCENT;
     svg((1200, 620), |root| {
         let mut chart = ChartBuilder::on(root)
-            .caption("GPU capacity allocated as requests arrive", caption_font())
+            .caption(format!("GPU capacity allocated as requests arrive (from {low:.0}%)"), caption_font())
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_high, 0.0..y_high)?;
+            .build_cartesian_2d(low..x_high, low..y_high)?;
         styled_mesh!(chart)
             .x_desc("GPU capacity requested (% of the cluster's)")
             .y_desc("allocated (% of GPU capacity)")
@@ -698,21 +701,28 @@ pub fn allocation_curves(report: &OpenbReport) -> Result<String, String> {
             .draw()?;
         let limit = x_high.min(y_high);
         chart
-            .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (limit, limit)], 6, 4, AXIS.stroke_width(1)))?
+            .draw_series(DashedLineSeries::new(vec![(low, low), (limit, limit)], 6, 4, AXIS.stroke_width(1)))?
             .label("allocated = requested")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], AXIS.stroke_width(1)));
         for (index, policy) in report.policies.iter().enumerate() {
             let color = PALETTE[index % PALETTE.len()];
-            let points = policy.curve.iter().map(|point| (point.requested_gpu_percent, point.allocated_gpu_percent));
+            let points = policy
+                .curve
+                .iter()
+                .filter(|point| point.requested_gpu_percent >= low)
+                .map(|point| (point.requested_gpu_percent, point.allocated_gpu_percent));
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                 .label(format!("{} ({:.1}% unallocated)", policy.policy, policy.unallocated_gpu_percent))
                 .legend(line_mark(color));
         }
-        styled_legend!(chart, SeriesLabelPosition::UpperLeft)?;
+        styled_legend!(chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     })
 }
+
+/// Where the allocation curves' axes start, in percent of GPU capacity.
+const ALLOCATION_CURVES_FROM_PERCENT: f64 = 60.0;
 
 /// Policy bars of an openb replay: unallocated GPU capacity, whiskers over the seeds.
 pub fn openb_bars(report: &OpenbReport) -> Result<String, String> {
@@ -728,16 +738,15 @@ pub fn openb_bars(report: &OpenbReport) -> Result<String, String> {
                 let high = seeds.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 (low, policy.unallocated_gpu_percent, high)
             });
-            Bar {
-                label: policy.policy.clone(),
-                value: policy.unallocated_gpu_percent,
-                color: if rank == 0 { BLUE } else { GREY },
-                whisker,
-            }
+            let label = match policy.published_unallocated_gpu_percent {
+                Some(published) => format!("{} (published {published:.1})", policy.policy),
+                None => policy.policy.clone(),
+            };
+            Bar { label, value: policy.unallocated_gpu_percent, color: if rank == 0 { BLUE } else { GREY }, whisker }
         })
         .collect();
     horizontal_bars(
-        "unallocated GPU capacity when placement first fails (lower is better; whisker: seeds' range)",
+        "unallocated GPU capacity when requests reach 100% of it (lower is better; whisker: seeds' range)",
         "unallocated GPU (%)",
         &bars,
         false,

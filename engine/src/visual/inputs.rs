@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::ci::CiReport;
+pub use crate::openb::OpenbReport;
 use crate::quality::QualityReport;
 use crate::scale::ScaleReport;
 use crate::sim::SimReport;
@@ -80,37 +81,6 @@ pub fn detect(value: &Value) -> Option<Kind> {
     } else {
         None
     }
-}
-
-/// A point of an openb allocation curve.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct CurvePoint {
-    /// GPU capacity requested so far, in percent of the cluster's.
-    pub requested_gpu_percent: f64,
-    /// GPU capacity allocated, in percent of the cluster's.
-    pub allocated_gpu_percent: f64,
-}
-
-/// One policy of an openb replay.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct OpenbPolicy {
-    /// The policy.
-    pub policy: String,
-    /// GPU capacity left unallocated when the first pod could not be placed, in percent (mean over seeds).
-    pub unallocated_gpu_percent: f64,
-    /// The same, per seed.
-    #[serde(default)]
-    pub unallocated_gpu_percent_by_seed: Vec<f64>,
-    /// Allocated against requested GPU capacity.
-    #[serde(default)]
-    pub curve: Vec<CurvePoint>,
-}
-
-/// `ballast replay openb --json`: GPU-sharing cluster traces (Alibaba's openb), per policy.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct OpenbReport {
-    /// One entry per policy.
-    pub policies: Vec<OpenbPolicy>,
 }
 
 /// One policy (and backfilling choice) of an swf replay.

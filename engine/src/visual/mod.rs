@@ -442,8 +442,9 @@ impl Page {
             "policies",
             "Policy comparison: unallocated GPU capacity",
             &bars,
-            "Per policy, the share of the cluster's GPU capacity left unallocated when the first request could not \
-             be placed (mean over seeds; the whisker spans the seeds). Lower is better; the best is blue.",
+            "Per policy, the share of the cluster's GPU capacity left unallocated when the GPU requests so far reach \
+             100% of it (mean over seeds; the whisker spans the seeds), with the published figure of the same rule \
+             where there is one. Lower is better; the best is blue.",
         );
         let curves = Page::draw("allocation", charts::allocation_curves(report))?;
         self.figure(
