@@ -178,6 +178,9 @@ pub struct CompositeWeights {
     pub waste_permille: u32,
     /// Discount for a warm model (below 1000).
     pub warm_permille: u32,
+    /// Weight of the prediction's uncertainty added to the predicted run time (risk aversion): a worker
+    /// whose speed for the task is unknown costs more than one measured to be as fast.
+    pub risk_permille: u32,
 }
 
 impl Default for CompositeWeights {
@@ -186,7 +189,7 @@ impl Default for CompositeWeights {
         // ARCHITECTURE.md, Placement): the predicted run time and wait decide; a warm model is worth
         // 2%. Load (0.1, 0.3) and idle scarce capabilities (0.25, 1.0) measured even or worse, so they
         // only break ties by default; the adaptive policy keeps trying them.
-        CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20 }
+        CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20, risk_permille: 0 }
     }
 }
 
@@ -358,6 +361,7 @@ impl EngineConfig {
         check("weights.load_permille", u64::from(self.weights.load_permille), 0, 100_000, "0..=100000")?;
         check("weights.waste_permille", u64::from(self.weights.waste_permille), 0, 100_000, "0..=100000")?;
         check("weights.warm_permille", u64::from(self.weights.warm_permille), 0, 999, "0..=999")?;
+        check("weights.risk_permille", u64::from(self.weights.risk_permille), 0, 100_000, "0..=100000")?;
         check("batch_tasks_max", u64::from(self.batch_tasks_max), 1, 65_536, "1..=65536")?;
         check("heartbeat_suspect_after_ms", self.heartbeat_suspect_after_ms, 1, u64::MAX / 4, "1..")?;
         check("health_check_interval_ms", self.health_check_interval_ms, 1, 3_600_000, "1..=3600000")?;

@@ -86,6 +86,10 @@ pub struct TaskSpec {
     pub concurrency_key: Option<String>,
     /// At most this many attempts (defaults to the engine's `attempts_max`, never more).
     pub attempts_max: Option<u8>,
+    /// A calibration task: a short, known test that measures a new worker's speed. It goes first to an
+    /// eligible worker with no completion yet (the newest), and only when there is none is it placed
+    /// like any other task.
+    pub calibration: bool,
 }
 
 impl TaskSpec {
@@ -101,6 +105,7 @@ impl TaskSpec {
             deadline: None,
             concurrency_key: None,
             attempts_max: None,
+            calibration: false,
         }
     }
 }

@@ -102,6 +102,11 @@ impl PendingQueue {
         best
     }
 
+    /// The head of `level`, left in place.
+    pub fn front(&self, level: u8) -> Option<&Queued> {
+        self.levels[usize::from(level)].front()
+    }
+
     /// Removes and returns the head of `level`.
     pub fn pop(&mut self, level: u8) -> Option<Queued> {
         let queued = self.levels[usize::from(level)].pop_front()?;

@@ -43,6 +43,8 @@ pub struct Task {
     pub timeout_ns: u64,
     /// When the coordinator wants it done (informational; reported when missed).
     pub deadline: Option<Timestamp>,
+    /// Whether it calibrates new workers (see `TaskSpec::calibration`).
+    pub calibration: bool,
 }
 
 /// What analysis derived from the task. Rebuilt from [`Task`] on demand.

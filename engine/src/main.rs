@@ -254,7 +254,7 @@ struct QualityArgs {
     /// families, priorities).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
-    /// Composite weights in thousandths, `load,waste,warm` (default: the engine's).
+    /// Composite weights in thousandths, `load,waste,warm[,risk]` (default: the engine's).
     #[arg(long, value_parser = parse_weights)]
     weights: Option<CompositeWeights>,
 }
@@ -266,9 +266,12 @@ fn parse_weights(text: &str) -> Result<CompositeWeights, String> {
         .collect::<Result<_, _>>()?;
     match parts[..] {
         [load_permille, waste_permille, warm_permille] => {
-            Ok(CompositeWeights { load_permille, waste_permille, warm_permille })
+            Ok(CompositeWeights { load_permille, waste_permille, warm_permille, ..CompositeWeights::default() })
         }
-        _ => Err("expected three numbers: load,waste,warm (thousandths)".to_owned()),
+        [load_permille, waste_permille, warm_permille, risk_permille] => {
+            Ok(CompositeWeights { load_permille, waste_permille, warm_permille, risk_permille })
+        }
+        _ => Err("expected three or four numbers: load,waste,warm[,risk] (thousandths)".to_owned()),
     }
 }
 

@@ -454,5 +454,6 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
         submitted_at: now,
         timeout_ns: spec.timeout_ms.map_or(0, |timeout_ms| timeout_ms.saturating_mul(1_000_000)),
         deadline: spec.deadline,
+        calibration: spec.calibration,
     })
 }

@@ -147,11 +147,16 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut scratch: Local<Scratch>) {
         let class_id = ClassId(class_index);
         let eligible =
             pool.classes.requirement_set(pool.classes.classes[class_id.index()].key.requirements).eligible.len();
-        let method =
+        let mut method =
             method(pool.config.policy, eligible, pool.config.exact_scan_workers_max, pool.config.batch_assignment);
         if method == PlacementMethod::Batch {
-            budget -= batch::place_batch(&mut pool, scratch, class_id, budget);
-            continue;
+            if !head_calibrates(&pool, class_id, aging_step_ns) {
+                budget -= batch::place_batch(&mut pool, scratch, class_id, budget);
+                continue;
+            }
+            // A calibration task is placed on its own (see `newest_unmeasured`), scored exactly if no
+            // unmeasured worker has room.
+            method = PlacementMethod::Exact;
         }
         let Some(queued) = pop_placeable(&mut pool, &mut scratch.active, class_id) else {
             continue;
@@ -222,6 +227,38 @@ fn put_back(pool: &mut Pool, class_id: ClassId, queued: Queued) {
     }
 }
 
+/// Whether the class's head is a calibration task.
+fn head_calibrates(pool: &Pool, class_id: ClassId, aging_step_ns: u64) -> bool {
+    let pending = &pool.classes.classes[class_id.index()].pending;
+    pending
+        .head(pool.now(), aging_step_ns)
+        .and_then(|head| pending.front(head.level))
+        .and_then(|queued| pool.tasks.get(queued.entity).ok())
+        .is_some_and(|data| data.task.calibration)
+}
+
+/// For a calibration task: the newest eligible worker with room that has completed nothing yet (its
+/// speed unmeasured), ties to the lower slot. O(eligible workers), for the few calibration tasks.
+fn newest_unmeasured(context: &Context, set: &RequirementSet) -> Option<Choice> {
+    let mut best: Option<(Timestamp, WorkerSlot, DeviceMask)> = None;
+    for slot in set.eligible.iter().map(WorkerSlot) {
+        if context.shapes.level_of[slot.index()].is_none() {
+            continue;
+        }
+        let Some(worker) = context.directory.worker_in(slot).and_then(|entity| context.workers.get(entity).ok()) else {
+            continue;
+        };
+        if worker.history.speed.samples > 0 || best.is_some_and(|(newest, _, _)| worker.worker.registered_at <= newest)
+        {
+            continue;
+        }
+        if let Some(devices) = context.fit(slot, set) {
+            best = Some((worker.worker.registered_at, slot, devices));
+        }
+    }
+    best.map(|(_, slot, devices)| (slot, devices))
+}
+
 /// Asks the policy's selector for a worker for one task.
 fn choose(
     pool: &mut Pool,
@@ -253,6 +290,11 @@ fn choose(
         priority: data.task.priority,
         priors: &pool.config.priors,
     };
+    if data.task.calibration
+        && let Some(choice) = newest_unmeasured(&context, set)
+    {
+        return Some(choice);
+    }
     match method {
         PlacementMethod::Search => search::best(&context, class, set, &task, &mut scratch.examined),
         PlacementMethod::Exact => exact::best(&context, class, set, &task, &mut scratch.lanes),

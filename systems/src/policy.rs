@@ -26,7 +26,7 @@ use ballast_components::symbols::Symbol;
 use ballast_components::task::PlacementNote;
 use ballast_components::worker::{Capabilities, Health, Load, ratio_ppm};
 
-use crate::predict::{Prediction, predict, shape_duration_ns};
+use crate::predict::{Prediction, PredictionSource, predict, shape_duration_ns};
 
 /// Priorities at or above this are urgent for the `priority` policy.
 pub const URGENT_PRIORITY_MIN: u8 = 7;
@@ -154,10 +154,13 @@ pub fn smoothed_success_ppm(stats: &ballast_components::history::RunStats) -> u6
     (completed * 1_000_000 / total).max(50_000)
 }
 
-/// The composite cost: `(wait + run × (1 + waste)) / success × (1 + load × share) × (1 − warm)`.
+/// The composite cost: `(wait + run × (1 + waste) + risk × uncertainty) / success × (1 + load × share)
+/// × (1 − warm)`.
+#[allow(clippy::too_many_arguments)]
 pub fn composite_cost(
     weights: CompositeWeights,
     run_ns: u64,
+    uncertainty_ns: u64,
     wait_ns: u64,
     waste: bool,
     success_ppm: u64,
@@ -165,7 +168,9 @@ pub fn composite_cost(
     warm: bool,
 ) -> u128 {
     let waste_permille = if waste { u128::from(weights.waste_permille) } else { 0 };
-    let mut cost = u128::from(wait_ns) * 1_000 + u128::from(run_ns) * (1_000 + waste_permille);
+    let mut cost = u128::from(wait_ns) * 1_000
+        + u128::from(run_ns) * (1_000 + waste_permille)
+        + u128::from(uncertainty_ns) * u128::from(weights.risk_permille);
     cost = cost * 1_000_000 / u128::from(success_ppm.max(1));
     cost = cost * (1_000_000 + u128::from(weights.load_permille) * u128::from(share_ppm) / 1_000) / 1_000_000;
     if warm {
@@ -178,8 +183,8 @@ pub fn composite_cost(
 /// the task (`note`), the predicted run time and whether the task leaves scarce capabilities idle:
 /// each term's input and, where the policy weighs it, its part in the cost in seconds, the largest
 /// first. For the composite family the parts add up to the composite cost,
-/// `(wait + run × (1 + waste)) / success × (1 + load × share) × (1 − warm)`, taken term by term in that
-/// order.
+/// `(wait + run × (1 + waste) + risk × uncertainty) / success × (1 + load × share) × (1 − warm)`, taken
+/// term by term in that order.
 pub fn cost_factors(
     policy: PolicyName,
     weights: CompositeWeights,
@@ -221,13 +226,15 @@ pub fn cost_factors(
         PolicyName::Composite | PolicyName::Adaptive | PolicyName::Affinity | PolicyName::Priority => {
             let weights = weights_for(policy, weights, priority);
             let idle = if waste { run * f64::from(weights.waste_permille) / 1e3 } else { 0.0 };
-            let base = wait + run + idle;
+            let risk = f64::from(note.uncertainty_ms) / 1e3 * f64::from(weights.risk_permille) / 1e3;
+            let base = wait + run + idle + risk;
             let reliable = base + unreliable(base);
             let loaded = reliable * (1.0 + f64::from(weights.load_permille) / 1e3 * share);
             let warm = if note.warm { -loaded * f64::from(weights.warm_permille.min(999)) / 1e3 } else { 0.0 };
             weigh(FactorKind::PredictedRun, run);
             weigh(FactorKind::WaitForSlot, wait);
             weigh(FactorKind::IdleScarceCapabilities, idle);
+            weigh(FactorKind::PredictionUncertainty, risk);
             weigh(FactorKind::SuccessRate, unreliable(base));
             weigh(FactorKind::Load, loaded - reliable);
             weigh(FactorKind::WarmModel, warm);
@@ -304,7 +311,17 @@ pub fn exact_cost(
             let weights = weights_for(policy, weights, task.priority);
             let waste = wastes_scarce_capabilities(task.requirements, worker.capabilities);
             // Equal costs go to the less loaded worker (spreading costs nothing and avoids contention).
-            then(composite_cost(weights, run, worker.ready_ns, waste, success, share, worker.warm), share)
+            let cost = composite_cost(
+                weights,
+                run,
+                prediction.uncertainty_ns,
+                worker.ready_ns,
+                waste,
+                success,
+                share,
+                worker.warm,
+            );
+            then(cost, share)
         }
     }
 }
@@ -333,8 +350,13 @@ pub fn static_cost(
     shape: &Shape,
 ) -> u128 {
     let allowed: HardwareSet = requirements.hardware_any;
-    let (normalized_ns, _) = shape_duration_ns(priors, family, allowed, shape);
+    let (normalized_ns, source) = shape_duration_ns(priors, family, allowed, shape);
     let run = denormalized_ns(normalized_ns, TestType::Inference);
+    // A prior is as uncertain as it is long; a shape's history by its measured deviation.
+    let uncertainty = match source {
+        PredictionSource::Prior => run,
+        _ => denormalized_ns(shape.history[family.index()].deviation_ewma_ns, TestType::Inference),
+    };
     let success = smoothed_success_ppm(&shape.history[family.index()]);
     match policy {
         PolicyName::ResourceAware
@@ -354,7 +376,7 @@ pub fn static_cost(
         PolicyName::MinMin | PolicyName::MaxMin | PolicyName::Sufferage => u128::from(run),
         PolicyName::Composite | PolicyName::Adaptive | PolicyName::Priority | PolicyName::Affinity => {
             let waste = wastes_scarce_capabilities(requirements, &shape.capabilities);
-            composite_cost(weights, run, 0, waste, success, 0, false)
+            composite_cost(weights, run, uncertainty, 0, waste, success, 0, false)
         }
     }
 }

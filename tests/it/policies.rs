@@ -1,5 +1,6 @@
 //! Each policy's defining behaviour on a small fixture, and the capability filter under every policy.
 
+use ballast::components::config::CompositeWeights;
 use ballast::prelude::*;
 
 use crate::check::{check, run};
@@ -389,17 +390,19 @@ fn the_explained_terms_add_up_to_the_composite_cost() {
     use ballast::components::config::CompositeWeights;
     use ballast::components::task::PlacementNote;
     use ballast::systems::policy::{composite_cost, cost_factors};
-    let weights = CompositeWeights { load_permille: 300, waste_permille: 500, warm_permille: 100 };
-    for (run_ns, ready_ns, waste, success_ppm, share_ppm, warm) in [
-        (10_000_000_000u64, 0u64, false, 980_000u32, 250_000u32, false),
-        (3_000_000_000, 7_000_000_000, true, 600_000, 1_000_000, true),
-        (120_000_000_000, 1_000_000, true, 50_000, 0, false),
+    let weights = CompositeWeights { load_permille: 300, waste_permille: 500, warm_permille: 100, risk_permille: 250 };
+    for (run_ns, uncertainty_ms, ready_ns, waste, success_ppm, share_ppm, warm) in [
+        (10_000_000_000u64, 0u32, 0u64, false, 980_000u32, 250_000u32, false),
+        (3_000_000_000, 1_500, 7_000_000_000, true, 600_000, 1_000_000, true),
+        (120_000_000_000, 60_000, 1_000_000, true, 50_000, 0, false),
     ] {
-        let note = PlacementNote { ready_ns, warm, share_ppm, success_ppm, ..PlacementNote::default() };
+        let note = PlacementNote { ready_ns, warm, share_ppm, success_ppm, uncertainty_ms, ..PlacementNote::default() };
         let factors = cost_factors(PolicyName::Composite, weights, 5, run_ns, waste, &note);
         let total: f64 = factors.iter().filter_map(|factor| factor.cost_seconds).sum();
         // composite_cost is in thousandths of nanoseconds.
-        let cost = composite_cost(weights, run_ns, ready_ns, waste, u64::from(success_ppm), share_ppm, warm);
+        let uncertainty_ns = u64::from(uncertainty_ms) * 1_000_000;
+        let cost =
+            composite_cost(weights, run_ns, uncertainty_ns, ready_ns, waste, u64::from(success_ppm), share_ppm, warm);
         let expected = cost as f64 / 1e12;
         assert!((total - expected).abs() <= expected * 1e-6 + 1e-6, "terms {total} vs cost {expected}: {factors:?}");
     }
@@ -495,4 +498,68 @@ fn prior_tables_in_the_config_steer_placement_before_any_history() {
     let mut broken = EngineConfig::default();
     broken.priors.speed_permille[0][0] = 0;
     assert!(Engine::new(broken).is_err(), "a zero speed is refused");
+}
+
+#[test]
+fn risk_weight_prefers_a_measured_worker_to_an_unknown_one_predicted_a_little_faster() {
+    let place = |risk_permille: u32| {
+        let weights = CompositeWeights { risk_permille, ..CompositeWeights::default() };
+        let mut engine = engine_with(EngineConfig { weights, ..EngineConfig::default() });
+        engine.register_worker(cpu_worker(0, 1)).unwrap();
+        // Another shape, never measured: its prediction is the prior (60 s), uncertain by all of it.
+        engine.register_worker(WorkerSpec { memory_mib: 32_768, ..cpu_worker(1, 1) }).unwrap();
+        // Measured: 70 s every time, so its deviation has decayed to a few seconds.
+        ran(&mut engine, "suite/a", &[(0, 70.0)], 10);
+        engine.submit(task(1, "suite/a")).unwrap();
+        engine.tick(Timestamp::from_millis(1)).unwrap();
+        let placed = assignments(&mut engine);
+        let factors = engine.explain(TaskId(1)).unwrap().placement.unwrap().factors;
+        let risk = factors.iter().find(|factor| factor.kind == FactorKind::PredictionUncertainty).unwrap().cost_seconds;
+        (placed, risk)
+    };
+    let (placed, risk) = place(0);
+    assert_eq!(placed, vec![(1, 1)], "without risk the faster prediction wins");
+    assert_eq!(risk, Some(0.0));
+    let (placed, risk) = place(500);
+    assert_eq!(placed, vec![(1, 0)], "half the uncertainty added: 60 + 30 s against 70 s and a little");
+    assert!(risk.is_some_and(|seconds| seconds > 0.0 && seconds < 5.0), "{risk:?}");
+}
+
+#[test]
+fn a_calibration_task_goes_to_the_newest_unmeasured_worker_and_its_run_corrects_the_prior() {
+    let mut engine = engine_with(EngineConfig::default());
+    engine.register_worker(cpu_worker(0, 2)).unwrap();
+    ran(&mut engine, "suite/a", &[(0, 30.0)], 5);
+    engine.tick(Timestamp::from_millis(1)).unwrap();
+    engine.register_worker(WorkerSpec { memory_mib: 32_768, ..cpu_worker(1, 2) }).unwrap();
+    engine.tick(Timestamp::from_millis(2)).unwrap();
+    engine.register_worker(WorkerSpec { memory_mib: 16_384, ..cpu_worker(2, 2) }).unwrap();
+    let calibrate = |id: u64| TaskSpec { calibration: true, ..task(id, "ballast/calibration") };
+    engine.submit(calibrate(1)).unwrap();
+    engine.tick(Timestamp::from_millis(3)).unwrap();
+    assert_eq!(assignments(&mut engine), vec![(1, 2)], "the newest worker with no completion");
+    // The calibration run took twice the prior (60 s for an unknown family on a CPU): worker 2 is slow.
+    engine.task_completed(TaskId(1), WorkerId(2), 120_000_000_000).unwrap();
+    // Outcomes reach the history at the end of the tick that applies them.
+    engine.tick(Timestamp::from_millis(4)).unwrap();
+    engine.submit(calibrate(2)).unwrap();
+    engine.tick(Timestamp::from_millis(5)).unwrap();
+    assert_eq!(assignments(&mut engine), vec![(2, 1)], "then the next unmeasured one");
+    engine.task_completed(TaskId(2), WorkerId(1), 60_000_000_000).unwrap();
+    engine.tick(Timestamp::from_millis(6)).unwrap();
+    // Every worker is measured: a calibration task is placed like any other task.
+    engine.submit(calibrate(3)).unwrap();
+    engine.tick(Timestamp::from_millis(7)).unwrap();
+    assert_eq!(assignments(&mut engine).len(), 1);
+    // A family none of them ran: worker 2's prior is doubled by its measured speed, worker 1's is not.
+    let predicted = |engine: &Engine, worker: u64| {
+        let view = engine.view();
+        let history = view.worker(WorkerId(worker)).unwrap().history;
+        (history.speed.samples, history.speed.factor())
+    };
+    let (samples, factor) = predicted(&engine, 2);
+    assert_eq!(samples, 1);
+    assert!((factor - 2.0).abs() < 0.05, "{factor}");
+    let (_, factor) = predicted(&engine, 1);
+    assert!((factor - 1.0).abs() < 0.05, "{factor}");
 }

@@ -31,6 +31,7 @@ fn task(model: Option<ballast_components::symbols::Symbol>, test_type: TestType)
         submitted_at: Timestamp::ZERO,
         timeout_ns: 0,
         deadline: None,
+        calibration: false,
     }
 }
 

@@ -80,6 +80,8 @@ macro_rules! config_dto {
             pub executor: String,
             /// Prior speeds and run times (entries override the default tables).
             pub priors: PriorsDto,
+            /// Composite weight of a prediction's uncertainty, in thousandths.
+            pub risk_permille: u32,
             $(
                 #[allow(missing_docs)]
                 pub $field: $ty,
@@ -88,7 +90,7 @@ macro_rules! config_dto {
 
         impl From<&EngineConfig> for ConfigDto {
             fn from(config: &EngineConfig) -> ConfigDto {
-                let CompositeWeights { load_permille, waste_permille, warm_permille } = config.weights;
+                let CompositeWeights { load_permille, waste_permille, warm_permille, risk_permille } = config.weights;
                 ConfigDto {
                     policy: config.policy.name().to_owned(),
                     weights: [load_permille, waste_permille, warm_permille],
@@ -97,6 +99,7 @@ macro_rules! config_dto {
                         ExecutorKind::MultiThreaded => "multi".to_owned(),
                     },
                     priors: PriorsDto::from(&config.priors),
+                    risk_permille,
                     $($field: config.$field,)*
                 }
             }
@@ -116,7 +119,7 @@ macro_rules! config_dto {
                 Ok(EngineConfig {
                     policy,
                     executor,
-                    weights: CompositeWeights { load_permille, waste_permille, warm_permille },
+                    weights: CompositeWeights { load_permille, waste_permille, warm_permille, risk_permille: self.risk_permille },
                     priors: self.priors.to_priors()?,
                     $($field: self.$field,)*
                 })

@@ -327,6 +327,9 @@ pub struct TaskDto<'a> {
     /// Attempt limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_max: Option<u8>,
+    /// A calibration task (written only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub calibration: bool,
 }
 
 /// A task's requirements.
@@ -578,6 +581,7 @@ impl<'a> TaskDto<'a> {
             deadline_ns: spec.deadline.map(|deadline| deadline.0),
             concurrency_key: spec.concurrency_key.as_deref().map(borrowed),
             attempts_max: spec.attempts_max,
+            calibration: spec.calibration,
         }
     }
 
@@ -606,6 +610,7 @@ impl<'a> TaskDto<'a> {
             deadline: self.deadline_ns.map(Timestamp),
             concurrency_key: self.concurrency_key.as_ref().map(|key| key.to_string()),
             attempts_max: self.attempts_max,
+            calibration: self.calibration,
         }
     }
 }

@@ -60,8 +60,9 @@ struct Best {
 pub(crate) struct BatchScratch {
     tasks: Vec<BatchTask>,
     workers: Vec<BatchWorker>,
-    /// Predicted run time of task `t` on worker `w` at `t * workers + w`; `None` if not eligible.
-    run_ns: Vec<Option<u64>>,
+    /// Predicted run time and its uncertainty of task `t` on worker `w` at `t * workers + w`; `None` if
+    /// not eligible.
+    run_ns: Vec<Option<(u64, u64)>>,
     best: Vec<Best>,
     placed: Vec<bool>,
     classes: Vec<ClassId>,
@@ -296,7 +297,9 @@ fn weigh(pool: &Pool, batch: &mut BatchScratch, lanes: &mut Vec<u64>) {
                 continue;
             }
             let Some(facts_worker) = worker_facts(&context, worker, &facts) else { continue };
-            batch.run_ns[task_index * worker_count + worker_index] = Some(predicted(&facts, &facts_worker).duration_ns);
+            let prediction = predicted(&facts, &facts_worker);
+            batch.run_ns[task_index * worker_count + worker_index] =
+                Some((prediction.duration_ns, prediction.uncertainty_ns));
         }
     }
 }
@@ -404,7 +407,7 @@ fn decide(
         .collect();
     // The cost of task `t` on worker `w` as the batch has filled it, with the devices, if it fits.
     let cost = |batch: &BatchScratch, t: usize, w: usize| -> Option<(u128, DeviceMask)> {
-        let run = batch.run_ns[t * worker_count + w]?;
+        let (run, uncertainty) = batch.run_ns[t * worker_count + w]?;
         let (facts, warm) = &tasks[t];
         let worker = &batch.workers[w];
         let shape = context.shapes.shape(worker.slot);
@@ -420,7 +423,7 @@ fn decide(
         };
         let prediction = crate::predict::Prediction {
             duration_ns: run,
-            uncertainty_ns: 0,
+            uncertainty_ns: uncertainty,
             source: crate::predict::PredictionSource::Prior,
         };
         Some((exact_cost(policy, context.weights, facts, &worker_facts, prediction), devices))
@@ -472,7 +475,7 @@ fn decide(
         let worker = &mut batch.workers[w];
         let capabilities = &context.shapes.shape(worker.slot).capabilities;
         worker.load.reserve(capabilities, &set.requirements.demand, devices);
-        let run = batch.run_ns[t * worker_count + w].expect("eligible");
+        let (run, _) = batch.run_ns[t * worker_count + w].expect("eligible");
         if let Some(lane) = worker.lanes.iter_mut().min() {
             *lane += run;
         }
