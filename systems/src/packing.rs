@@ -196,12 +196,13 @@ pub fn fragmentation(capabilities: &Capabilities, free: &Free, profile: &Profile
         .sum()
 }
 
+/// The most fragmentation values the memo keeps before it starts over.
+const MEMO_VALUES_MAX: usize = 1 << 20;
+
 /// Memoized fragmentation values, keyed by shape and free resources.
 #[derive(Default)]
 pub struct FragmentMemo {
     values: FxHashMap<(ShapeId, Free, bool), f64>,
-    /// Lookups answered from the memo (for tests and profiling).
-    pub hits: u64,
 }
 
 impl FragmentMemo {
@@ -222,10 +223,12 @@ impl FragmentMemo {
         // Without memory in the question, host memory does not change the value: keep it out of the key.
         let key_free = if count_memory { free } else { Free { memory_mib: 0, ..free } };
         if let Some(&value) = self.values.get(&(shape, key_free, count_memory)) {
-            self.hits += 1;
             return value;
         }
         let value = fragmentation(capabilities, &free, profile, count_memory);
+        if self.values.len() >= MEMO_VALUES_MAX {
+            self.values.clear();
+        }
         self.values.insert((shape, key_free, count_memory), value);
         value
     }

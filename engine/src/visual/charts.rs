@@ -81,6 +81,17 @@ macro_rules! styled_legend {
     };
 }
 
+/// A chart builder with the shared caption, margin and axis label areas.
+fn framed<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: impl AsRef<str>,
+    margin: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder.caption(caption, caption_font()).margin(margin).x_label_area_size(44).y_label_area_size(70);
+    builder
+}
+
 fn caption_font() -> TextStyle<'static> {
     (FONT, 20).into_font().color(&TEXT)
 }
@@ -320,11 +331,7 @@ pub fn throughput(timeline: &Timeline) -> Result<String, String> {
         styled_legend!(chart, SeriesLabelPosition::LowerRight)?;
 
         let (low, high) = log_bounds(tick_p99.iter().map(|point| point.1));
-        let mut chart = ChartBuilder::on(&panels[2])
-            .caption("engine tick time, p99 per interval (log scale)", caption_font())
-            .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+        let mut chart = framed(&panels[2], "engine tick time, p99 per interval (log scale)", 10)
             .build_cartesian_2d(0.0..x_end, (low..high).log_scale())?;
         styled_mesh!(chart)
             .x_desc(x_desc)
@@ -466,11 +473,7 @@ pub fn scalability(report: &ScaleReport) -> Result<String, String> {
     svg((1200, 440), |root| {
         let (left, right) = root.split_horizontally(600);
         let (low, high) = log_bounds(rows.iter().map(|row| row.placements_per_second));
-        let mut chart = ChartBuilder::on(&left)
-            .caption("placements per second of engine time", caption_font())
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+        let mut chart = framed(&left, "placements per second of engine time", 12)
             .build_cartesian_2d((x_low..x_high).log_scale(), (low..high * 1.3).log_scale())?;
         styled_mesh!(chart)
             .x_desc("workers (log scale)")
@@ -494,11 +497,7 @@ pub fn scalability(report: &ScaleReport) -> Result<String, String> {
         ];
         let (low, high) =
             log_bounds(rows.iter().flat_map(|row| series.iter().map(move |(_, _, value)| micros(value(row)))));
-        let mut chart = ChartBuilder::on(&right)
-            .caption("engine tick time", caption_font())
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+        let mut chart = framed(&right, "engine tick time", 12)
             .build_cartesian_2d((x_low..x_high).log_scale(), (low / 4.0..high * 1.5).log_scale())?;
         styled_mesh!(chart)
             .x_desc("workers (log scale)")
@@ -633,11 +632,7 @@ pub fn spikes(timeline: &Timeline) -> Result<String, String> {
 
         let pending_top = top(timeline.pending_max.iter().map(|&count| count as f64));
         let turned_top = top(turned.iter().map(|&count| count as f64)).max(1.0);
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption("unplaced backlog, and tasks put back or refused", caption_font())
-            .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
+        let mut chart = framed(&panels[1], "unplaced backlog, and tasks put back or refused", 10)
             .right_y_label_area_size(70)
             .build_cartesian_2d(0.0..x_end, 0.0..pending_top)?
             .set_secondary_coord(0.0..x_end, 0.0..turned_top);
@@ -827,12 +822,9 @@ pub fn ci_cycles(report: &CiReport) -> Result<String, String> {
         }
         styled_legend!(chart, SeriesLabelPosition::UpperRight)?;
         let (low, high) = log_bounds(error.iter().map(|point| point.1));
-        let mut chart = ChartBuilder::on(&panels[1])
-            .caption("error of the predicted run times the tests were placed with (log scale)", caption_font())
-            .margin(10)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..x_end, (low..high).log_scale())?;
+        let mut chart =
+            framed(&panels[1], "error of the predicted run times the tests were placed with (log scale)", 10)
+                .build_cartesian_2d(0.0..x_end, (low..high).log_scale())?;
         styled_mesh!(chart)
             .x_desc("cycle (in replay order)")
             .y_desc("prediction error (%)")
