@@ -239,6 +239,17 @@ pub struct EngineConfig {
     pub thermal_hot_after_ms: u64,
     /// An idle worker cools for this long before it is cold, in milliseconds.
     pub thermal_cooldown_ms: u64,
+    /// Whether workers that fail too many attempts are quarantined (no new work for a while).
+    pub quarantine: bool,
+    /// Recent failures a worker must have before its failure rate is judged: with the fleet's usual 1%
+    /// of failed attempts, six in a window of at most 32 happen to about one worker in 500,000 windows.
+    pub quarantine_failures_min: u32,
+    /// A worker is quarantined when at least this share of its recent attempts failed (retryable
+    /// failures and timeouts), in thousandths, and its rate is at least three times the fleet's.
+    pub quarantine_failure_permille: u32,
+    /// How long a quarantine lasts, in milliseconds; the worker then returns on probation (its recent
+    /// record starts afresh).
+    pub quarantine_ms: u64,
     /// The most live workers.
     pub workers_max: u32,
     /// The most slots one worker may declare.
@@ -301,6 +312,10 @@ impl Default for EngineConfig {
             thermal_warmup_ms: 30_000,
             thermal_hot_after_ms: 300_000,
             thermal_cooldown_ms: 60_000,
+            quarantine: true,
+            quarantine_failures_min: 6,
+            quarantine_failure_permille: 200,
+            quarantine_ms: 600_000,
             workers_max: 1_000_000,
             slots_per_worker_max: 4_096,
             // No run queues by default: a task waits in the engine, where it can still go to any worker.
@@ -379,6 +394,9 @@ impl EngineConfig {
         check("memory_mib_max", self.memory_mib_max, 1, 1 << 40, "1..=2^40")?;
         check("cpu_milli_max", u64::from(self.cpu_milli_max), 1, u64::from(u32::MAX), "1..")?;
         check("timeout_ms_max", self.timeout_ms_max, 1, u64::MAX / 1_000_000, "1..")?;
+        check("quarantine_failures_min", u64::from(self.quarantine_failures_min), 1, 32, "1..=32")?;
+        check("quarantine_failure_permille", u64::from(self.quarantine_failure_permille), 1, 1_000, "1..=1000")?;
+        check("quarantine_ms", self.quarantine_ms, 1, u64::MAX / 1_000_000, "1..")?;
         for row in &self.priors.speed_permille {
             for &speed in row {
                 check("priors.speed_permille", u64::from(speed), 1, 1_000_000, "1..=1000000")?;

@@ -507,6 +507,20 @@ pub enum Event {
         /// The worker.
         worker: WorkerId,
     },
+    /// A worker failed too many of its recent attempts: it gets no new work until `until`.
+    WorkerQuarantined {
+        /// The worker.
+        worker: WorkerId,
+        /// Its recent failure rate, in thousandths.
+        failure_permille: u32,
+        /// When the quarantine ends.
+        until: Timestamp,
+    },
+    /// A worker's quarantine ended: it takes work again, on probation.
+    WorkerQuarantineEnded {
+        /// The worker.
+        worker: WorkerId,
+    },
     /// A worker left the pool.
     WorkerRemoved {
         /// The worker.

@@ -36,6 +36,8 @@ pub struct Counters {
     pub workers_lost: u64,
     /// Workers removed (by the coordinator or after draining).
     pub workers_removed: u64,
+    /// Quarantines of workers that failed too often.
+    pub quarantines: u64,
     /// Ticks run.
     pub ticks: u64,
 }

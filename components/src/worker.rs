@@ -291,13 +291,36 @@ pub struct Health {
     pub last_heartbeat_at: Timestamp,
     /// A draining worker takes no new work and is removed once its last task ends.
     pub draining: bool,
+    /// Until when the worker is quarantined for failing too often (no new work), if it is.
+    pub quarantined_until: Option<Timestamp>,
+    /// Attempts it ended recently (halved with `recent_failures` at [`RECENT_ATTEMPTS_WINDOW`]).
+    pub recent_attempts: u16,
+    /// Of those, the ones that failed (retryable failures and timeouts).
+    pub recent_failures: u16,
 }
+
+/// The recent attempts a worker's failure rate looks at: both counts halve when attempts reach it,
+/// so old attempts fade.
+pub const RECENT_ATTEMPTS_WINDOW: u16 = 32;
 
 impl Health {
     /// Whether the worker may receive new work.
     #[inline]
     pub fn schedulable(&self) -> bool {
-        self.state == HealthState::Healthy && !self.draining
+        self.state == HealthState::Healthy && !self.draining && self.quarantined_until.is_none()
+    }
+
+    /// Counts an ended attempt; returns the recent failure rate in thousandths once `failures_min`
+    /// recent attempts have failed, so the caller can judge it.
+    pub fn record_attempt(&mut self, failed: bool, failures_min: u32) -> Option<u32> {
+        if self.recent_attempts >= RECENT_ATTEMPTS_WINDOW {
+            self.recent_attempts /= 2;
+            self.recent_failures /= 2;
+        }
+        self.recent_attempts += 1;
+        self.recent_failures += u16::from(failed);
+        (u32::from(self.recent_failures) >= failures_min)
+            .then(|| u32::from(self.recent_failures) * 1_000 / u32::from(self.recent_attempts))
     }
 }
 

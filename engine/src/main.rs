@@ -306,6 +306,9 @@ struct SimArgs {
     /// The engine's executor (default: `--config`'s, else single).
     #[arg(long, value_enum)]
     executor: Option<ExecutorArg>,
+    /// No quarantine of workers that fail too often (to measure what it does).
+    #[arg(long)]
+    no_quarantine: bool,
     /// Engine config (JSON, as a recording's header writes it; missing fields take their defaults),
     /// e.g. `{"priors": {"speed": {"vision": {"qnn": 3.0}}}}` to override prior tables.
     #[arg(long)]
@@ -391,6 +394,9 @@ fn run_sim(args: SimArgs) -> Result<()> {
     }
     if args.no_batch {
         engine.batch_assignment = false;
+    }
+    if args.no_quarantine {
+        engine.quarantine = false;
     }
     let (workers, tasks) = scenario.default_size();
     let config = SimConfig {

@@ -11,6 +11,12 @@
 //! a suspect or unresponsive worker back to healthy (admit stage). The scan runs every
 //! `health_check_interval_ms` of engine time, not every tick, so it costs O(workers) per interval.
 //!
+//! # Quarantine
+//! A worker that fails too many attempts is quarantined when its attempt ends (see `Pool::note_attempt`):
+//! `schedulable → quarantined` (no new work; its tasks and eligibility stay) `→ schedulable` when this
+//! scan finds `quarantine_ms` passed, on probation (its record of recent attempts starts afresh).
+//! Heartbeats do not end a quarantine; a quarantined worker that goes silent is handled as any other.
+//!
 //! # Thermal states (first version: tracked and reported, not yet scored)
 //! `cold → warming` when a cold or cooling worker receives work (at placement);
 //! `warming → warm` after `thermal_warmup_ms`;
@@ -93,6 +99,7 @@ pub fn check_worker_health(
     mut pool: Pool,
     mut schedule: ResMut<HealthSchedule>,
     mut changes: Local<Vec<(Entity, Option<HealthState>)>>,
+    mut released: Local<Vec<Entity>>,
 ) {
     let now = pool.now();
     if now < schedule.next_check_at {
@@ -106,8 +113,12 @@ pub fn check_worker_health(
         cooldown_ns: config.thermal_cooldown_ms * 1_000_000,
     };
     changes.clear();
+    released.clear();
     for mut worker in pool.workers.iter_mut() {
         let entity = worker.entity;
+        if worker.health.quarantined_until.is_some_and(|until| until <= now) {
+            released.push(entity);
+        }
         let busy = !worker.load.is_idle();
         let full = worker.load.slots_used >= worker.capabilities.slots;
         let thermal = next_thermal(*worker.thermal, busy, full, now, timings);
@@ -127,6 +138,9 @@ pub fn check_worker_health(
         if worse {
             changes.push((entity, target));
         }
+    }
+    for &entity in released.iter() {
+        pool.end_quarantine(entity);
     }
     for &(entity, target) in changes.iter() {
         if !pool.is_live_worker(entity) {

@@ -353,6 +353,7 @@ impl Pool<'_, '_> {
     /// Completes a placed task that ran `duration_ns`.
     pub fn complete(&mut self, task: Entity, duration_ns: u64) {
         let (worker_entity, worker_id) = self.release(task);
+        self.note_attempt(worker_entity, false);
         let data = self.tasks.get(task).expect("completing a live task");
         let task_id = data.task.id;
         let outcome = outcome_of(&data, worker_entity, Some(duration_ns), self.clock.now);
@@ -365,6 +366,8 @@ impl Pool<'_, '_> {
     /// Fails a placed task for good with the worker's reason.
     pub fn fail(&mut self, task: Entity, reason: String) {
         let (worker_entity, worker_id) = self.release(task);
+        // A test's own failure says nothing against the worker.
+        self.note_attempt(worker_entity, false);
         let data = self.tasks.get(task).expect("failing a live task");
         let task_id = data.task.id;
         let outcome = outcome_of(&data, worker_entity, None, self.clock.now);
@@ -381,6 +384,9 @@ impl Pool<'_, '_> {
     pub fn retry_or_fail(&mut self, task: Entity, reason: RequeueReason) {
         let (worker_entity, worker_id) = self.release(task);
         self.metrics.counters.attempts_failed += 1;
+        if reason != RequeueReason::WorkerLost {
+            self.note_attempt(worker_entity, true);
+        }
         let now = self.clock.now;
         if reason != RequeueReason::WorkerLost {
             let data = self.tasks.get(task).expect("retrying a live task");
@@ -480,6 +486,52 @@ impl Pool<'_, '_> {
         for task in tasks.into_iter().flatten().rev() {
             self.retry_or_fail(task, RequeueReason::WorkerLost);
         }
+    }
+
+    /// Counts an ended attempt on a worker, and quarantines the worker when at least
+    /// `quarantine_failure_permille` of its recent attempts failed and that is at least three times the
+    /// fleet's rate (so a failing test suite does not empty the pool). A quarantined worker keeps its
+    /// running tasks and its eligibility (its tasks wait for it rather than becoming unschedulable),
+    /// but gets no new work until the health stage ends the quarantine.
+    fn note_attempt(&mut self, worker_entity: Entity, failed: bool) {
+        if !self.config.quarantine {
+            return;
+        }
+        let now = self.clock.now;
+        let counters = &self.metrics.counters;
+        let fleet_permille = counters.attempts_failed * 1_000 / counters.placements.max(1);
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        if worker.health.quarantined_until.is_some() {
+            return;
+        }
+        let Some(rate) = worker.health.record_attempt(failed, self.config.quarantine_failures_min) else {
+            return;
+        };
+        if rate < self.config.quarantine_failure_permille || u64::from(rate) < 3 * fleet_permille {
+            return;
+        }
+        let until = now.plus_ns(self.config.quarantine_ms.saturating_mul(1_000_000));
+        worker.health.quarantined_until = Some(until);
+        worker.health.recent_attempts = 0;
+        worker.health.recent_failures = 0;
+        let (slot, worker_id) = (worker.worker.slot, worker.worker.id);
+        self.index.set_schedulable(slot, false);
+        self.relevel(worker_entity, false);
+        self.metrics.counters.quarantines += 1;
+        self.outbox.events.push(Event::WorkerQuarantined { worker: worker_id, failure_permille: rate, until });
+    }
+
+    /// Ends a worker's quarantine: it takes work again (if otherwise healthy), its record starting afresh.
+    pub fn end_quarantine(&mut self, worker_entity: Entity) {
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        if worker.health.quarantined_until.take().is_none() {
+            return;
+        }
+        let schedulable = worker.health.schedulable();
+        let (slot, worker_id) = (worker.worker.slot, worker.worker.id);
+        self.index.set_schedulable(slot, schedulable);
+        self.relevel(worker_entity, schedulable);
+        self.outbox.events.push(Event::WorkerQuarantineEnded { worker: worker_id });
     }
 
     /// Records a heartbeat: the worker is alive now.

@@ -94,6 +94,10 @@ pub fn render(event: &Event) -> Option<String> {
         Event::WorkerRegistered { .. } | Event::TaskAccepted { .. } => return None,
         Event::WorkerHealthChanged { worker, to, .. } => format!("{worker} {}", to.name()),
         Event::WorkerDraining { worker } => format!("{worker} draining"),
+        Event::WorkerQuarantined { worker, failure_permille, .. } => {
+            format!("{worker} quarantined at {failure_permille} per mille")
+        }
+        Event::WorkerQuarantineEnded { worker } => format!("{worker} back from quarantine"),
         Event::WorkerRemoved { worker, reason, tasks_released } => {
             format!("{worker} removed ({reason:?}), {tasks_released} tasks released")
         }

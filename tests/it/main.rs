@@ -12,6 +12,7 @@ mod openb;
 mod pipeline;
 mod policies;
 mod quality;
+mod quarantine;
 mod record;
 mod report;
 mod scale;

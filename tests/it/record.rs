@@ -179,8 +179,29 @@ fn every_documented_kind_appears_in_a_test_recording() {
     let scripted = scratch("scripted.jsonl");
     scripted_recording(&scripted);
     let (simulated, _) = record_sim("kinds.jsonl", 30, 400, Scenario::Default);
+    // Flaky workers: quarantines begin and (a minute later) end.
+    let flaky = scratch("kinds-flaky.jsonl");
+    let config = SimConfig {
+        workers: 100,
+        tasks: 3_000,
+        seed: 5,
+        scenario: Scenario::Flaky,
+        engine: EngineConfig { quarantine_ms: 60_000, ..EngineConfig::default() },
+        record: Some(flaky.clone()),
+        ..SimConfig::default()
+    };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert!(report.quarantines > 0, "{}", report.summary());
+    // The recording keeps which workers are flaky: a replay makes the same assignments and quarantines.
+    let outcome = sim::replay(&flaky, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert!(outcome.same_assignments);
+    assert_eq!(
+        (outcome.replay.trace_hash.as_str(), outcome.replay.quarantines),
+        (report.trace_hash.as_str(), report.quarantines)
+    );
     let mut seen = kinds_in(&scripted);
     seen.extend(kinds_in(&simulated));
+    seen.extend(kinds_in(&flaky));
     let known: BTreeSet<&str> = KINDS.into_iter().collect();
     let missing: Vec<_> = known.difference(&seen).collect();
     assert!(missing.is_empty(), "kinds never produced: {missing:?}");

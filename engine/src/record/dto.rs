@@ -119,6 +119,10 @@ pub enum Line<'a> {
     WorkerHealthChanged { t: u64, worker: u64, from: Cow<'a, str>, to: Cow<'a, str> },
     #[serde(rename = "event.worker_draining")]
     WorkerDraining { t: u64, worker: u64 },
+    #[serde(rename = "event.worker_quarantined")]
+    WorkerQuarantined { t: u64, worker: u64, failure_permille: u32, until_ns: u64 },
+    #[serde(rename = "event.worker_quarantine_ended")]
+    WorkerQuarantineEnded { t: u64, worker: u64 },
     #[serde(rename = "event.worker_removed")]
     WorkerRemoved { t: u64, worker: u64, reason: Cow<'a, str>, tasks_released: u32 },
     #[serde(rename = "event.task_accepted")]
@@ -149,9 +153,17 @@ pub enum Line<'a> {
     #[serde(rename = "event.command_rejected")]
     CommandRejected { t: u64, command: Cow<'a, str>, error: Cow<'a, str> },
 
-    /// A simulated worker's true speed (after its registration).
+    /// A simulated worker's true speed (after its registration), and for a flaky worker the share of
+    /// its attempts that fail (thousandths; written only when not 0).
     #[serde(rename = "sim.worker")]
-    SimWorker { t: u64, worker: u64, machine_speed: f64, uniform_speed: bool },
+    SimWorker {
+        t: u64,
+        worker: u64,
+        machine_speed: f64,
+        uniform_speed: bool,
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        flaky_permille: u32,
+    },
     /// Tasks arriving at the simulated coordinator at `at_ns`, with their ground truth; the next line
     /// is the `command.submit_batch` that submits them.
     #[serde(rename = "sim.arrival")]
@@ -165,7 +177,7 @@ pub enum Line<'a> {
 }
 
 /// Every kind this version reads (also how an unknown kind is told from a malformed line).
-pub const KINDS: [&str; 29] = [
+pub const KINDS: [&str; 31] = [
     "header",
     "tick",
     "command.register_worker",
@@ -182,6 +194,8 @@ pub const KINDS: [&str; 29] = [
     "event.worker_registered",
     "event.worker_health_changed",
     "event.worker_draining",
+    "event.worker_quarantined",
+    "event.worker_quarantine_ended",
     "event.worker_removed",
     "event.task_accepted",
     "event.task_assigned",
@@ -718,6 +732,10 @@ impl<'a> Line<'a> {
                 Line::WorkerHealthChanged { t, worker: worker.0, from: borrowed(from.name()), to: borrowed(to.name()) }
             }
             Event::WorkerDraining { worker } => Line::WorkerDraining { t, worker: worker.0 },
+            Event::WorkerQuarantined { worker, failure_permille, until } => {
+                Line::WorkerQuarantined { t, worker: worker.0, failure_permille: *failure_permille, until_ns: until.0 }
+            }
+            Event::WorkerQuarantineEnded { worker } => Line::WorkerQuarantineEnded { t, worker: worker.0 },
             Event::WorkerRemoved { worker, reason, tasks_released } => Line::WorkerRemoved {
                 t,
                 worker: worker.0,
@@ -817,6 +835,8 @@ impl<'a> Line<'a> {
             Line::WorkerRegistered { .. } => "event.worker_registered",
             Line::WorkerHealthChanged { .. } => "event.worker_health_changed",
             Line::WorkerDraining { .. } => "event.worker_draining",
+            Line::WorkerQuarantined { .. } => "event.worker_quarantined",
+            Line::WorkerQuarantineEnded { .. } => "event.worker_quarantine_ended",
             Line::WorkerRemoved { .. } => "event.worker_removed",
             Line::TaskAccepted { .. } => "event.task_accepted",
             Line::TaskAssigned { .. } => "event.task_assigned",

@@ -447,6 +447,7 @@ impl<'a> Simulation<'a> {
                 worker: index as u64,
                 machine_speed: worker.machine_speed,
                 uniform_speed: worker.uniform_speed,
+                flaky_permille: worker.flaky_permille,
             };
             self.engine.record_line(&line);
         }
@@ -965,6 +966,7 @@ impl<'a> Simulation<'a> {
             let mut draws = attempt_rng(self.config.seed, task, attempt);
             let draw = draws.random::<f64>();
             let FailureRates { permanent, retryable } = self.pool.failures;
+            let retryable = retryable + f64::from(self.pool.workers[worker_index].flaky_permille) / 1_000.0;
             let (end, after_ns) = if draw < permanent {
                 (AttemptEnd::FailPermanent, duration_ns / 2)
             } else if draw < permanent + retryable {
@@ -1207,6 +1209,8 @@ impl Simulation<'_> {
             placements: counters.placements,
             requeues: counters.requeues,
             attempts_failed: counters.attempts_failed,
+            failed_attempts: counters.attempts_failed,
+            quarantines: counters.quarantines,
             commands_rejected: self.commands_rejected,
             engine_seconds,
             placements_per_second: if engine_seconds > 0.0 { counters.placements as f64 / engine_seconds } else { 0.0 },

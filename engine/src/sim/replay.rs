@@ -163,7 +163,7 @@ impl Feed {
     /// first arrival.
     fn open(mut reader: Reader<BufReader<File>>, sim: &SimHeader) -> Result<(Feed, Pool), SimError> {
         let mut specs: Vec<WorkerSpec> = Vec::new();
-        let mut speeds: Vec<Option<(f64, bool)>> = Vec::new();
+        let mut speeds: Vec<Option<(f64, bool, u32)>> = Vec::new();
         let mut imports = Vec::new();
         let mut feed_next = None;
         while let Some(line) = reader.next_line()? {
@@ -183,7 +183,7 @@ impl Feed {
                     specs.push(worker.to_spec());
                     speeds.push(None);
                 }
-                Line::SimWorker { worker, machine_speed, uniform_speed, .. } => {
+                Line::SimWorker { worker, machine_speed, uniform_speed, flaky_permille, .. } => {
                     let Some(slot) = speeds.get_mut(worker as usize) else {
                         return Err(inconsistent(
                             number,
@@ -193,7 +193,7 @@ impl Feed {
                     if !(machine_speed.is_finite() && machine_speed > 0.0) {
                         return Err(inconsistent(number, format!("w{worker} has speed {machine_speed}")));
                     }
-                    *slot = Some((machine_speed, uniform_speed));
+                    *slot = Some((machine_speed, uniform_speed, flaky_permille.min(1_000)));
                 }
                 Line::ImportHistory { runs, .. } => {
                     for run in &runs {
@@ -218,13 +218,13 @@ impl Feed {
         }
         let mut workers = Vec::with_capacity(specs.len());
         for (spec, speed) in specs.into_iter().zip(speeds) {
-            let Some((machine_speed, uniform_speed)) = speed else {
+            let Some((machine_speed, uniform_speed, flaky_permille)) = speed else {
                 return Err(SimError::Record(format!(
                     "the recording gives no sim.worker line (true speed) for {}",
                     spec.id
                 )));
             };
-            workers.push(SimWorker { spec, machine_speed, uniform_speed });
+            workers.push(SimWorker { spec, machine_speed, uniform_speed, flaky_permille });
         }
         let pool = Pool {
             workers,

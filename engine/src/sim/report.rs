@@ -79,6 +79,12 @@ pub struct SimReport {
     pub requeues: u64,
     /// Attempts that ended without completing.
     pub attempts_failed: u64,
+    /// The same count under the name the adaptation reports use.
+    #[serde(default)]
+    pub failed_attempts: u64,
+    /// Workers quarantined for failing too often.
+    #[serde(default)]
+    pub quarantines: u64,
     /// Commands the engine refused (cancels that raced the task's end).
     pub commands_rejected: u64,
     /// Wall time spent inside engine ticks, in seconds.
@@ -188,8 +194,8 @@ impl SimReport {
         }
         let _ = writeln!(
             text,
-            "  retries      {} requeues, {} failed attempts, {} refused commands",
-            self.requeues, self.attempts_failed, self.commands_rejected
+            "  retries      {} requeues, {} failed attempts, {} refused commands, {} quarantines",
+            self.requeues, self.attempts_failed, self.commands_rejected, self.quarantines
         );
         let _ = writeln!(text, "  invariants   {} violations", self.invariant_violations);
         for sample in &self.invariant_violation_samples {

@@ -90,6 +90,8 @@ pub enum Scenario {
     /// Braun et al.'s expected-time-to-compute matrices: independent tasks, all submitted at once, onto
     /// single-slot machines whose expected times per task the scheduler is given.
     EtcBraun(EtcClass),
+    /// The families pool and mix, where one worker in ten fails a third of its attempts (retryable).
+    Flaky,
 }
 
 impl Scenario {
@@ -102,6 +104,7 @@ impl Scenario {
             Scenario::MixedSpeed { load_percent: 50 },
             Scenario::MixedSpeed { load_percent: 90 },
             Scenario::Priorities,
+            Scenario::Flaky,
             Scenario::EtcBraun(EtcClass {
                 task_high: true,
                 machine_high: true,
@@ -118,6 +121,7 @@ impl Scenario {
             Scenario::Families => "families".to_owned(),
             Scenario::MixedSpeed { load_percent } => format!("mixed-speed-{load_percent}"),
             Scenario::Priorities => "priorities".to_owned(),
+            Scenario::Flaky => "flaky".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -137,6 +141,7 @@ impl Scenario {
                 format!("20 fast (5x) and 80 slow single-slot workers, Poisson arrivals at {load_percent}% of capacity")
             }
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
+            Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
             Scenario::EtcBraun(class) => format!(
                 "Braun et al. ETC matrix, class {} (task x machine heterogeneity, consistency): 512 tasks at once on 16 machines; etc-braun-* has all 12",
                 class.name()
@@ -163,7 +168,7 @@ impl Scenario {
     pub fn default_size(self) -> (u32, u64) {
         match self {
             Scenario::Default | Scenario::Original => (10_000, 1_000_000),
-            Scenario::Families => (200, 8_000),
+            Scenario::Families | Scenario::Flaky => (200, 8_000),
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
             Scenario::EtcBraun(_) => (16, 512),
@@ -203,6 +208,9 @@ pub struct SimWorker {
     pub machine_speed: f64,
     /// Whether every task runs at the machine speed whatever its hardware.
     pub uniform_speed: bool,
+    /// Share of its attempts that fail for reasons of its own (a bad disk, a flaky driver), retryable,
+    /// in thousandths, on top of the pool's failure rates.
+    pub flaky_permille: u32,
 }
 
 impl SimWorker {
@@ -296,6 +304,9 @@ pub fn cold_start_seconds(family: ModelFamily) -> f64 {
     }
 }
 
+/// The share of attempts a flaky worker fails in the `flaky` scenario, in thousandths.
+pub const FLAKY_FAILURE_PERMILLE: u32 = 333;
+
 /// Builds the pool of `scenario` with `count` workers.
 pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     let machine = LogNormal::new(0.0, 0.15).expect("valid lognormal");
@@ -306,6 +317,11 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
                 Scenario::Default | Scenario::Families => {
                     let machine_speed = machine.sample(rng);
                     default_worker(id, rng, machine_speed)
+                }
+                Scenario::Flaky => {
+                    let machine_speed = machine.sample(rng);
+                    let flaky_permille = if index % 10 == 3 { FLAKY_FAILURE_PERMILLE } else { 0 };
+                    SimWorker { flaky_permille, ..default_worker(id, rng, machine_speed) }
                 }
                 Scenario::Original => original_worker(id, rng),
                 Scenario::MixedSpeed { .. } => {
@@ -321,7 +337,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     let (arrivals, failures, cancels_per_million, prefetch_max) = match scenario {
         // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures; 0.2% of
         // tests cancelled by the coordinator.
-        Scenario::Default | Scenario::Families => (
+        Scenario::Default | Scenario::Families | Scenario::Flaky => (
             Arrivals::Batches { len: (50, 1_000), load_percent: 85 },
             FailureRates { retryable: 0.01, permanent: 0.003 },
             2_000,
@@ -336,10 +352,10 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
-        Scenario::Default | Scenario::Families => 300,
+        Scenario::Default | Scenario::Families | Scenario::Flaky => 300,
         _ => 0,
     };
-    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families);
+    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families | Scenario::Flaky);
     Pool { workers, arrivals, failures, cancels_per_million, prefetch_max, contention_permille, cold_starts }
 }
 
@@ -369,7 +385,7 @@ impl TaskMaker {
     /// The next task.
     pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
         match self.scenario {
-            Scenario::Default | Scenario::Families => default_task(id, rng),
+            Scenario::Default | Scenario::Families | Scenario::Flaky => default_task(id, rng),
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
             Scenario::Priorities => priorities_task(id, rng),
@@ -440,7 +456,7 @@ fn uniform_worker(id: WorkerId, slots: u32, machine_speed: f64) -> SimWorker {
         slots,
         ..WorkerSpec::default()
     };
-    SimWorker { spec, machine_speed, uniform_speed: true }
+    SimWorker { spec, machine_speed, uniform_speed: true, flaky_permille: 0 }
 }
 
 fn default_worker(id: WorkerId, rng: &mut Pcg64Mcg, machine_speed: f64) -> SimWorker {
@@ -500,7 +516,7 @@ fn default_worker(id: WorkerId, rng: &mut Pcg64Mcg, machine_speed: f64) -> SimWo
             spec.slots = pick(rng, &[2, 3, 4]);
         }
     }
-    SimWorker { spec, machine_speed, uniform_speed: false }
+    SimWorker { spec, machine_speed, uniform_speed: false, flaky_permille: 0 }
 }
 
 fn original_worker(id: WorkerId, rng: &mut Pcg64Mcg) -> SimWorker {
@@ -520,7 +536,7 @@ fn original_worker(id: WorkerId, rng: &mut Pcg64Mcg) -> SimWorker {
         gpus: gpus(gpu_count, "GPU", 16 * GIB),
         ..WorkerSpec::default()
     };
-    SimWorker { spec, machine_speed: 1.0, uniform_speed: true }
+    SimWorker { spec, machine_speed: 1.0, uniform_speed: true, flaky_permille: 0 }
 }
 
 /// A task template of the default mix: family, test type, allowed hardware, GPU and browser needs.

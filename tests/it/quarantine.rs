@@ -1,0 +1,161 @@
+//! Flaky-worker quarantine: every transition of its state machine, through the engine.
+
+use ballast::prelude::*;
+
+fn worker(id: u64) -> WorkerSpec {
+    WorkerSpec {
+        id: WorkerId(id),
+        hardware: HardwareSet::of(&[HardwareKind::Cpu]),
+        cpu_milli: 8_000,
+        memory_mib: 16_384,
+        slots: 1,
+        ..WorkerSpec::default()
+    }
+}
+
+struct Fleet {
+    engine: Engine,
+    now_ms: u64,
+    next_task: u64,
+}
+
+impl Fleet {
+    fn new(config: EngineConfig, workers: u64) -> Fleet {
+        let mut engine = Engine::new(config).unwrap();
+        for id in 0..workers {
+            engine.register_worker(worker(id)).unwrap();
+        }
+        Fleet { engine, now_ms: 0, next_task: 0 }
+    }
+
+    fn tick(&mut self, by_ms: u64) -> Vec<Event> {
+        self.now_ms += by_ms;
+        for id in 0..self.engine.view().worker_count() as u64 {
+            let _ = self.engine.heartbeat(WorkerId(id), None);
+        }
+        self.engine.tick(Timestamp::from_millis(self.now_ms)).unwrap();
+        self.engine.events()
+    }
+
+    /// Submits a task per worker (one slot each, so every schedulable worker gets one) and ends each
+    /// attempt: failed (retryable) when `fails(worker)`; returns the workers used and the events.
+    fn round(&mut self, fails: impl Fn(u64) -> bool) -> (Vec<u64>, Vec<Event>) {
+        let workers = self.engine.view().worker_count() as u64;
+        let ids: Vec<TaskId> = (0..workers).map(|offset| TaskId(self.next_task + offset)).collect();
+        self.next_task += workers;
+        for &id in &ids {
+            let mut spec = TaskSpec::new(id);
+            spec.attempts_max = Some(1);
+            self.engine.submit(spec).unwrap();
+        }
+        let mut events = self.tick(1);
+        let placed: Vec<(TaskId, u64)> = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::TaskAssigned { task, worker, .. } => Some((*task, worker.0)),
+                _ => None,
+            })
+            .collect();
+        for &(id, worker) in &placed {
+            if fails(worker) {
+                self.engine.task_failed(id, WorkerId(worker), "disk error".into(), true).unwrap();
+            } else {
+                self.engine.task_completed(id, WorkerId(worker), 1_000_000).unwrap();
+            }
+        }
+        for id in ids.iter().filter(|id| !placed.iter().any(|(placed, _)| placed == *id)) {
+            self.engine.cancel(*id).unwrap();
+        }
+        events.extend(self.tick(1));
+        (placed.into_iter().map(|(_, worker)| worker).collect(), events)
+    }
+}
+
+fn quarantined(events: &[Event]) -> Vec<(u64, u32)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::WorkerQuarantined { worker, failure_permille, .. } => Some((worker.0, *failure_permille)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_flaky_worker_is_quarantined_gets_no_work_and_returns_when_its_time_is_up() {
+    let config = EngineConfig { quarantine_ms: 60_000, health_check_interval_ms: 1_000, ..EngineConfig::default() };
+    let mut fleet = Fleet::new(config, 4);
+    // Worker 2 fails every attempt; the others never do.
+    let mut caught = Vec::new();
+    for _ in 0..100 {
+        let (_, events) = fleet.round(|worker| worker == 2);
+        caught.extend(quarantined(&events));
+        if !caught.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(caught.len(), 1, "{caught:?}");
+    assert_eq!(caught[0].0, 2);
+    assert!(caught[0].1 >= 200, "{caught:?}");
+    assert!(!fleet.engine.view().worker(WorkerId(2)).unwrap().health.schedulable());
+    // Quarantined: heartbeats keep coming, yet it gets nothing for the whole quarantine.
+    for _ in 0..40 {
+        let (placed, events) = fleet.round(|worker| worker == 2);
+        assert!(!placed.contains(&2) && placed.len() == 3, "{placed:?}");
+        assert!(quarantined(&events).is_empty());
+    }
+    // Time is up: the health scan ends it, and the worker takes work again.
+    let events: Vec<Event> = (0..61).flat_map(|_| fleet.tick(1_000)).collect();
+    assert!(
+        events.iter().any(|event| matches!(event, Event::WorkerQuarantineEnded { worker: WorkerId(2) })),
+        "{events:?}"
+    );
+    assert!(fleet.engine.view().worker(WorkerId(2)).unwrap().health.schedulable());
+    assert_eq!(fleet.engine.view().counters().quarantines, 1);
+    let (placed, _) = fleet.round(|_| false);
+    assert!(placed.contains(&2), "on probation, it takes work again: {placed:?}");
+    assert!(fleet.engine.check_invariants().is_empty(), "{:?}", fleet.engine.check_invariants());
+}
+
+#[test]
+fn a_fleet_failing_everywhere_is_not_quarantined_and_the_switch_turns_it_off() {
+    // Every worker fails half of its attempts: the suite is broken, not the workers.
+    let mut fleet = Fleet::new(EngineConfig::default(), 4);
+    let mut events = Vec::new();
+    for round in 0..100u64 {
+        events.extend(fleet.round(|worker| (worker + round) % 2 == 0).1);
+    }
+    assert!(quarantined(&events).is_empty(), "{:?}", quarantined(&events));
+    // With quarantine off, even a worker failing every attempt keeps getting work.
+    let mut fleet = Fleet::new(EngineConfig { quarantine: false, ..EngineConfig::default() }, 4);
+    for _ in 0..100 {
+        let (placed, events) = fleet.round(|worker| worker == 1);
+        assert!(quarantined(&events).is_empty());
+        assert!(placed.contains(&1), "{placed:?}");
+    }
+}
+
+#[test]
+fn quarantine_in_the_flaky_scenario_cuts_failed_attempts() {
+    use ballast::sim::{self, Scenario, SimConfig};
+    let run = |quarantine: bool| {
+        let config = SimConfig {
+            workers: 100,
+            tasks: 3_000,
+            seed: 3,
+            scenario: Scenario::Flaky,
+            engine: EngineConfig { quarantine, ..EngineConfig::default() },
+            ..SimConfig::default()
+        };
+        sim::run(&config, &mut |_| {}).unwrap()
+    };
+    let (with, without) = (run(true), run(false));
+    assert_eq!((with.tasks_lost, with.tasks_duplicated), (0, 0));
+    assert!(with.quarantines > 0 && without.quarantines == 0);
+    assert!(
+        with.failed_attempts * 10 < without.failed_attempts * 8,
+        "{} vs {}",
+        with.failed_attempts,
+        without.failed_attempts
+    );
+}
