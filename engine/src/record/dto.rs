@@ -263,6 +263,9 @@ pub struct PoolDto {
     pub contention_permille: u32,
     /// Whether a model not loaded on the worker first costs a cold start.
     pub cold_starts: bool,
+    /// Every how many workers one dies when half the tasks have arrived (0: none die).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub crash_every: u32,
 }
 
 /// A worker registration.

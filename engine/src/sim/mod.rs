@@ -292,6 +292,8 @@ struct Simulation<'a> {
     feed: Option<replay::Feed>,
     /// Workers registered with the engine (a replay may drop some).
     present: Vec<bool>,
+    /// Workers that died (see `Pool::crash_every`): silent, running nothing, their ends never reported.
+    crashed: Vec<bool>,
     /// Why the run stopped early.
     stopped: Option<SimError>,
     /// The history file being written, with the family the engine detects for each model number.
@@ -371,6 +373,7 @@ impl<'a> Simulation<'a> {
                     prefetch_max: pool.prefetch_max,
                     contention_permille: pool.contention_permille,
                     cold_starts: pool.cold_starts,
+                    crash_every: pool.crash_every,
                 },
             };
             engine.start_recording(Box::new(file), Some(sim))?;
@@ -381,6 +384,7 @@ impl<'a> Simulation<'a> {
             rng,
             uses: vec![WorkerUse::default(); pool.workers.len()],
             lanes: vec![Lanes::default(); pool.workers.len()],
+            crashed: vec![false; pool.workers.len()],
             pool,
             maker,
             feed,
@@ -614,6 +618,9 @@ impl<'a> Simulation<'a> {
                 if truth.fate != TaskFate::Placed || truth.attempts != attempt || truth.run != Run::Running {
                     return;
                 }
+                if self.crashed[truth.worker as usize] {
+                    return; // a dead worker reports nothing; the engine requeues the task when it notices
+                }
                 // The slot frees now, whether or not the end is reported.
                 self.stop(time_ns, task);
                 if truth.cancel_sent {
@@ -660,7 +667,7 @@ impl<'a> Simulation<'a> {
             }
             Happening::Heartbeats => {
                 for index in 0..self.pool.workers.len() {
-                    if !self.present[index] {
+                    if !self.present[index] || self.crashed[index] {
                         continue;
                     }
                     let busy = self.lanes[index].running as f32 / self.pool.workers[index].spec.slots.max(1) as f32;
@@ -669,6 +676,18 @@ impl<'a> Simulation<'a> {
                 }
                 self.at(time_ns + self.config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
             }
+        }
+    }
+
+    /// In a pool with `crash_every`, kills one worker in that many once half the tasks have arrived:
+    /// from then on it sends no heartbeat, starts nothing and reports no end.
+    fn crash_at_half(&mut self, _time_ns: u64) {
+        let every = self.pool.crash_every as usize;
+        if every == 0 || self.next_task * 2 < self.config.tasks || self.crashed.iter().any(|&dead| dead) {
+            return;
+        }
+        for index in (every / 2..self.pool.workers.len()).step_by(every) {
+            self.crashed[index] = true;
         }
     }
 
@@ -723,6 +742,7 @@ impl<'a> Simulation<'a> {
         if arrivals.is_empty() {
             return;
         }
+        self.crash_at_half(time_ns);
         if self.engine.is_recording() {
             let tasks = arrivals
                 .iter()
@@ -946,6 +966,9 @@ impl<'a> Simulation<'a> {
 
     /// Starts queued tasks on the worker while it has free slots.
     fn fill_slots(&mut self, now_ns: u64, worker_index: usize) {
+        if self.crashed[worker_index] {
+            return;
+        }
         let slots = self.pool.workers[worker_index].spec.slots;
         while self.lanes[worker_index].running < slots {
             let Some(task) = self.lanes[worker_index].queue.pop_front() else { break };

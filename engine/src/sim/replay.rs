@@ -235,6 +235,7 @@ impl Feed {
             prefetch_max: sim.pool.prefetch_max,
             contention_permille: sim.pool.contention_permille,
             cold_starts: sim.pool.cold_starts,
+            crash_every: sim.pool.crash_every,
         };
         let feed = Feed { reader, next: feed_next, imports, trace: Xxh3::new(), recorded: None, warnings: Vec::new() };
         Ok((feed, pool))

@@ -92,6 +92,8 @@ pub enum Scenario {
     EtcBraun(EtcClass),
     /// The families pool and mix, where one worker in ten fails a third of its attempts (retryable).
     Flaky,
+    /// The families pool and mix, where one worker in ten dies once half the tasks have arrived.
+    Crash,
 }
 
 impl Scenario {
@@ -105,6 +107,7 @@ impl Scenario {
             Scenario::MixedSpeed { load_percent: 90 },
             Scenario::Priorities,
             Scenario::Flaky,
+            Scenario::Crash,
             Scenario::EtcBraun(EtcClass {
                 task_high: true,
                 machine_high: true,
@@ -122,6 +125,7 @@ impl Scenario {
             Scenario::MixedSpeed { load_percent } => format!("mixed-speed-{load_percent}"),
             Scenario::Priorities => "priorities".to_owned(),
             Scenario::Flaky => "flaky".to_owned(),
+            Scenario::Crash => "crash".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -142,6 +146,7 @@ impl Scenario {
             }
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
             Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
+            Scenario::Crash => "the families pool and mix; one worker in ten dies halfway through".to_owned(),
             Scenario::EtcBraun(class) => format!(
                 "Braun et al. ETC matrix, class {} (task x machine heterogeneity, consistency): 512 tasks at once on 16 machines; etc-braun-* has all 12",
                 class.name()
@@ -168,7 +173,7 @@ impl Scenario {
     pub fn default_size(self) -> (u32, u64) {
         match self {
             Scenario::Default | Scenario::Original => (10_000, 1_000_000),
-            Scenario::Families | Scenario::Flaky => (200, 8_000),
+            Scenario::Families | Scenario::Flaky | Scenario::Crash => (200, 8_000),
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
             Scenario::EtcBraun(_) => (16, 512),
@@ -286,6 +291,9 @@ pub struct Pool {
     /// Whether a task whose model is not among the worker's recently loaded models first loads it
     /// (see [`cold_start_seconds`]).
     pub cold_starts: bool,
+    /// Every how many workers one dies (stops heartbeating, running and reporting) once half the tasks
+    /// have arrived; 0: none dies.
+    pub crash_every: u32,
 }
 
 /// How many models a simulated worker keeps loaded.
@@ -314,7 +322,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         .map(|index| {
             let id = WorkerId(u64::from(index));
             match scenario {
-                Scenario::Default | Scenario::Families => {
+                Scenario::Default | Scenario::Families | Scenario::Crash => {
                     let machine_speed = machine.sample(rng);
                     default_worker(id, rng, machine_speed)
                 }
@@ -337,7 +345,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     let (arrivals, failures, cancels_per_million, prefetch_max) = match scenario {
         // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures; 0.2% of
         // tests cancelled by the coordinator.
-        Scenario::Default | Scenario::Families | Scenario::Flaky => (
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => (
             Arrivals::Batches { len: (50, 1_000), load_percent: 85 },
             FailureRates { retryable: 0.01, permanent: 0.003 },
             2_000,
@@ -352,11 +360,21 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
-        Scenario::Default | Scenario::Families | Scenario::Flaky => 300,
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => 300,
         _ => 0,
     };
-    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families | Scenario::Flaky);
-    Pool { workers, arrivals, failures, cancels_per_million, prefetch_max, contention_permille, cold_starts }
+    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash);
+    let crash_every = if scenario == Scenario::Crash { 10 } else { 0 };
+    Pool {
+        workers,
+        arrivals,
+        failures,
+        cancels_per_million,
+        prefetch_max,
+        contention_permille,
+        cold_starts,
+        crash_every,
+    }
 }
 
 /// Makes the tasks of a scenario, one at a time.
@@ -385,7 +403,7 @@ impl TaskMaker {
     /// The next task.
     pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
         match self.scenario {
-            Scenario::Default | Scenario::Families | Scenario::Flaky => default_task(id, rng),
+            Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => default_task(id, rng),
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
             Scenario::Priorities => priorities_task(id, rng),

@@ -1,4 +1,5 @@
-//! Flaky-worker quarantine: every transition of its state machine, through the engine.
+//! Fleet health through the engine: flaky-worker quarantine (every transition of its state machine) and
+//! workers that die mid-run.
 
 use ballast::prelude::*;
 
@@ -158,4 +159,24 @@ fn quarantine_in_the_flaky_scenario_cuts_failed_attempts() {
         with.failed_attempts,
         without.failed_attempts
     );
+}
+
+#[test]
+fn when_a_tenth_of_the_workers_die_nothing_is_lost_and_requeues_are_bounded() {
+    use ballast::sim::{self, Scenario, SimConfig};
+    let config = SimConfig { workers: 100, tasks: 3_000, seed: 4, scenario: Scenario::Crash, ..SimConfig::default() };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert_eq!(
+        (report.tasks_lost, report.tasks_duplicated, report.invariant_violations),
+        (0, 0, 0),
+        "{}",
+        report.summary()
+    );
+    let ended = report.tasks_completed + report.tasks_failed + report.tasks_cancelled + report.tasks_unschedulable;
+    assert_eq!(ended, report.tasks, "every task ends exactly once");
+    // The ten dead workers' tasks come back once each (at most their seats, a few dozen), beside the
+    // ordinary retries of the same workload without the crash: no task bounces around.
+    let healthy = sim::run(&SimConfig { scenario: Scenario::Families, ..config }, &mut |_| {}).unwrap();
+    assert!(report.requeues > healthy.requeues, "{} vs {}", report.requeues, healthy.requeues);
+    assert!(report.requeues <= healthy.requeues + 150, "{} vs {}", report.requeues, healthy.requeues);
 }
