@@ -496,7 +496,9 @@ pub fn replay(nodes_path: &Path, pods_path: &Path, options: &OpenbOptions) -> Re
     for slot in results {
         runs.push(slot.into_inner().expect("no thread panics holding it").expect("every job ran")?);
     }
-    let default_workload = pods_path.to_string_lossy().contains("openb_pod_list_default");
+    // The published figures are for the default pods on the whole cluster.
+    let default_workload = pods_path.to_string_lossy().contains("openb_pod_list_default")
+        && nodes_path.to_string_lossy().contains("openb_node_list_all_node");
     let mut policies = Vec::new();
     for (position, &policy) in options.policies.iter().enumerate() {
         let mine = &runs[position * options.seeds.len()..(position + 1) * options.seeds.len()];
