@@ -250,6 +250,13 @@ pub struct EngineConfig {
     /// How long a quarantine lasts, in milliseconds; the worker then returns on probation (its recent
     /// record starts afresh).
     pub quarantine_ms: u64,
+    /// Admission control: once this many tasks wait unplaced (judged when commands are admitted),
+    /// submissions are refused with a retry-after hint…
+    pub admission_pending_high: u64,
+    /// …until no more than this many wait (hysteresis: below `admission_pending_high`).
+    pub admission_pending_low: u64,
+    /// The retry-after hint given with a refusal, in milliseconds.
+    pub admission_retry_after_ms: u64,
     /// The most live workers.
     pub workers_max: u32,
     /// The most slots one worker may declare.
@@ -316,6 +323,9 @@ impl Default for EngineConfig {
             quarantine_failures_min: 6,
             quarantine_failure_permille: 200,
             quarantine_ms: 600_000,
+            admission_pending_high: 10_000_000,
+            admission_pending_low: 5_000_000,
+            admission_retry_after_ms: 5_000,
             workers_max: 1_000_000,
             slots_per_worker_max: 4_096,
             // No run queues by default: a task waits in the engine, where it can still go to any worker.
@@ -397,6 +407,9 @@ impl EngineConfig {
         check("quarantine_failures_min", u64::from(self.quarantine_failures_min), 1, 32, "1..=32")?;
         check("quarantine_failure_permille", u64::from(self.quarantine_failure_permille), 1, 1_000, "1..=1000")?;
         check("quarantine_ms", self.quarantine_ms, 1, u64::MAX / 1_000_000, "1..")?;
+        check("admission_pending_high", self.admission_pending_high, 1, 1 << 40, "1..=2^40")?;
+        check("admission_pending_low", self.admission_pending_low, 0, self.admission_pending_high - 1, "0..high")?;
+        check("admission_retry_after_ms", self.admission_retry_after_ms, 1, 86_400_000, "1..=86400000")?;
         for row in &self.priors.speed_permille {
             for &speed in row {
                 check("priors.speed_permille", u64::from(speed), 1, 1_000_000, "1..=1000000")?;

@@ -8,6 +8,7 @@
 //! Architecture invariant: nothing here reads the wall clock, does IO or draws random numbers.
 
 pub mod adaptive;
+pub mod admission;
 pub mod capability;
 pub mod class;
 pub mod clock;

@@ -674,6 +674,17 @@ pub enum SubmitError {
         /// The maximum.
         max: u64,
     },
+    /// Admission control sheds load: too many tasks wait unplaced. Nothing of the task was kept;
+    /// submit it again after `retry_after_ms`.
+    #[error("task {task}: {pending} tasks are waiting to be placed; retry in {retry_after_ms} ms")]
+    Overloaded {
+        /// The task.
+        task: TaskId,
+        /// Tasks waiting when it was judged.
+        pending: u64,
+        /// When to try again, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// A numeric field is out of range.
     #[error("task {task}: {field} is {value}, outside {range}")]
     OutOfRange {

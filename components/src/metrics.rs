@@ -38,6 +38,10 @@ pub struct Counters {
     pub workers_removed: u64,
     /// Quarantines of workers that failed too often.
     pub quarantines: u64,
+    /// Tasks placed now (assigned or running): a gauge, not a count.
+    pub placed_now: u64,
+    /// Submissions refused by admission control.
+    pub admissions_refused: u64,
     /// Ticks run.
     pub ticks: u64,
 }

@@ -136,6 +136,7 @@ impl Engine {
         world.insert_resource(Outcomes::default());
         world.insert_resource(Timeouts::default());
         world.insert_resource(HealthSchedule::default());
+        world.insert_resource(ballast_components::admission::Admission::default());
         world.insert_resource(WarmModels::default());
         world.insert_resource(ballast_components::adaptive::AdaptiveState::default());
         world.insert_resource(Randomness::new(config.seed));
@@ -607,6 +608,10 @@ impl Engine {
             if shapes.shape(worker.slot).capabilities != *capabilities {
                 violations.push(format!("{} sits in a shape of other capabilities", worker.id));
             }
+        }
+        let placed_now = world.resource::<Metrics>().counters.placed_now;
+        if placed_now != placed.len() as u64 {
+            violations.push(format!("the placed-task gauge says {placed_now}, the workers list {}", placed.len()));
         }
         let mut queued: FxHashSet<Entity> = FxHashSet::default();
         for (index, class) in classes.classes.iter().enumerate() {

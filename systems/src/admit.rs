@@ -11,6 +11,7 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 
+use ballast_components::admission::sheds;
 use ballast_components::class::ClassError;
 use ballast_components::clock::{Clock, Timestamp};
 use ballast_components::config::EngineConfig;
@@ -386,6 +387,14 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
     }
     if pool.directory.tasks.len() as u64 >= config.tasks_max {
         return Err(SubmitError::QueueFull { max: config.tasks_max });
+    }
+    // Admission control, judged at each submission: live tasks that are not placed are waiting.
+    let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
+    let shedding = sheds(pool.admission.shedding, pending, config.admission_pending_high, config.admission_pending_low);
+    pool.admission.shedding = shedding;
+    if shedding {
+        pool.metrics.counters.admissions_refused += 1;
+        return Err(SubmitError::Overloaded { task, pending, retry_after_ms: config.admission_retry_after_ms });
     }
     let range = |field: &'static str, value: u64, low: u64, high: u64| {
         if (low..=high).contains(&value) {

@@ -120,6 +120,8 @@ pub struct Pool<'w, 's> {
     pub randomness: ResMut<'w, Randomness>,
     /// The adaptive policy's bandit (written by the complete stage).
     pub adaptive: Res<'w, AdaptiveState>,
+    /// Admission control.
+    pub admission: ResMut<'w, ballast_components::admission::Admission>,
     /// Workers.
     pub workers: Query<'w, 's, WorkerData>,
     /// Tasks.
@@ -200,6 +202,7 @@ impl Pool<'_, '_> {
         assert!(worker.health.schedulable(), "placing on an unschedulable worker");
         let share_ppm = crate::policy::dominant_share_after_ppm(worker.capabilities, &worker.load, requirements);
         worker.load.reserve(worker.capabilities, &requirements.demand, devices);
+        self.metrics.counters.placed_now += 1;
         worker.tasks.tasks.push(task);
         if matches!(worker.thermal.state, ThermalState::Cold | ThermalState::Cooling) {
             *worker.thermal = Thermal { state: ThermalState::Warming, since: now };
@@ -277,6 +280,7 @@ impl Pool<'_, '_> {
         let worker_entity = self.directory.worker_in(assignment.slot).expect("a placed task's worker is live");
         let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
         worker.load.release(&demand, assignment.devices);
+        self.metrics.counters.placed_now -= 1;
         let position = worker
             .tasks
             .tasks

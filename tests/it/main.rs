@@ -1,5 +1,6 @@
 //! Ballast's integration tests: one binary, one module per feature area.
 
+mod admission;
 mod analysis;
 mod bad_input;
 mod check;
