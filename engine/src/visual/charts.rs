@@ -68,6 +68,17 @@ macro_rules! styled_mesh {
     };
 }
 
+/// The right-hand axis of two-axis charts, styled as the mesh.
+macro_rules! styled_secondary {
+    ($chart:expr) => {
+        $chart
+            .configure_secondary_axes()
+            .axis_style(AXIS)
+            .label_style((FONT, 16).into_font().color(&TEXT))
+            .axis_desc_style((FONT, 17).into_font().color(&TEXT))
+    };
+}
+
 /// The legend every chart shares.
 macro_rules! styled_legend {
     ($chart:expr, $position:expr) => {
@@ -604,14 +615,7 @@ pub fn spikes(timeline: &Timeline) -> Result<String, String> {
             .x_label_formatter(&|value| short(*value))
             .y_label_formatter(&|value| short(*value))
             .draw()?;
-        chart
-            .configure_secondary_axes()
-            .axis_style(AXIS)
-            .label_style((FONT, 16).into_font().color(&TEXT))
-            .axis_desc_style((FONT, 17).into_font().color(&TEXT))
-            .y_desc("mean wait (s)")
-            .y_label_formatter(&|value| short(*value))
-            .draw()?;
+        styled_secondary!(chart).y_desc("mean wait (s)").y_label_formatter(&|value| short(*value)).draw()?;
         chart
             .draw_series(timeline.arrivals.iter().enumerate().map(|(index, &count)| {
                 Rectangle::new([(x0(index), 0.0), (x0(index + 1), count as f64)], GREY.mix(0.8).filled())
@@ -642,11 +646,7 @@ pub fn spikes(timeline: &Timeline) -> Result<String, String> {
             .x_label_formatter(&|value| short(*value))
             .y_label_formatter(&|value| short(*value))
             .draw()?;
-        chart
-            .configure_secondary_axes()
-            .axis_style(AXIS)
-            .label_style((FONT, 16).into_font().color(&TEXT))
-            .axis_desc_style((FONT, 17).into_font().color(&TEXT))
+        styled_secondary!(chart)
             .y_desc("requeued + unschedulable + refused")
             .y_label_formatter(&|value| short(*value))
             .draw()?;
