@@ -264,6 +264,26 @@ pub struct EngineConfig {
     /// Tasks a worker may hold beyond its slots, in its run queue (assigned ahead, started as its
     /// slots free). 0: a task is assigned only to a free slot.
     pub prefetch_max: u32,
+    /// Adaptive run-queue depth: when above 0, the health stage sets each worker's depth to about this
+    /// much predicted work ahead of its slots (deeper for short tasks and fast workers), scaled down while
+    /// fewer tasks wait than the fleet has slots, and never above `prefetch_max`. 0: every worker's
+    /// depth is `prefetch_max`.
+    pub prefetch_horizon_ms: u64,
+    /// Whether idle workers take queued tasks from overloaded ones (see `ballast_systems::steal`).
+    pub stealing: bool,
+    /// What moving a task costs, in milliseconds (the recall's round trip and the hand-over).
+    pub steal_migration_ms: u64,
+    /// What a thief pays first for a task whose model it has not run recently, in milliseconds.
+    pub steal_cold_start_ms: u64,
+    /// A task moves only if it is then expected to end earlier by at least this share of its predicted
+    /// run time, in thousandths (beside the migration and cold-start costs): the hysteresis band.
+    pub steal_gain_min_permille: u32,
+    /// The most tasks one thief is sent per tick.
+    pub steal_batch_max: u32,
+    /// A task that moved may not move again for this long, in milliseconds.
+    pub steal_hysteresis_ms: u64,
+    /// An unanswered recall is forgotten after this long, in milliseconds (the task stays where it is).
+    pub steal_recall_timeout_ms: u64,
     /// The most live tasks (pending, assigned or running); beyond it submissions are refused.
     pub tasks_max: u64,
     /// The most tasks in one submitted batch.
@@ -330,6 +350,16 @@ impl Default for EngineConfig {
             slots_per_worker_max: 4_096,
             // No run queues by default: a task waits in the engine, where it can still go to any worker.
             prefetch_max: 0,
+            prefetch_horizon_ms: 0,
+            stealing: true,
+            // A recall is one coordinator round trip plus the hand-over: about a tick and a half of a
+            // typical 50-100 ms tick.
+            steal_migration_ms: 150,
+            steal_cold_start_ms: 2_000,
+            steal_gain_min_permille: 250,
+            steal_batch_max: 4,
+            steal_hysteresis_ms: 60_000,
+            steal_recall_timeout_ms: 10_000,
             tasks_max: 50_000_000,
             submit_batch_len_max: 1_000_000,
             inbox_len_max: 10_000_000,
@@ -393,6 +423,13 @@ impl EngineConfig {
         check("workers_max", u64::from(self.workers_max), 1, 16_000_000, "1..=16000000")?;
         check("slots_per_worker_max", u64::from(self.slots_per_worker_max), 1, 1 << 20, "1..=1048576")?;
         check("prefetch_max", u64::from(self.prefetch_max), 0, 1 << 20, "0..=1048576")?;
+        check("prefetch_horizon_ms", self.prefetch_horizon_ms, 0, 86_400_000, "0..=86400000")?;
+        check("steal_migration_ms", self.steal_migration_ms, 0, 3_600_000, "0..=3600000")?;
+        check("steal_cold_start_ms", self.steal_cold_start_ms, 0, 3_600_000, "0..=3600000")?;
+        check("steal_gain_min_permille", u64::from(self.steal_gain_min_permille), 0, 100_000, "0..=100000")?;
+        check("steal_batch_max", u64::from(self.steal_batch_max), 1, 65_536, "1..=65536")?;
+        check("steal_hysteresis_ms", self.steal_hysteresis_ms, 0, 86_400_000, "0..=86400000")?;
+        check("steal_recall_timeout_ms", self.steal_recall_timeout_ms, 1, 86_400_000, "1..=86400000")?;
         check("tasks_max", self.tasks_max, 1, 1 << 40, "1..=2^40")?;
         check("submit_batch_len_max", self.submit_batch_len_max as u64, 1, 1 << 30, "1..=2^30")?;
         check("inbox_len_max", self.inbox_len_max as u64, 1, 1 << 32, "1..=2^32")?;

@@ -24,6 +24,7 @@ pub mod preferences;
 pub mod queue;
 pub mod requirements;
 pub mod shape;
+pub mod steal;
 pub mod symbols;
 pub mod task;
 pub mod work;

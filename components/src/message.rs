@@ -168,6 +168,14 @@ pub enum Command {
         /// How long it ran, in nanoseconds.
         duration_ns: u64,
     },
+    /// The worker gives back a task assigned to it that it has not started, and will not start it: the
+    /// answer to [`Event::TaskRecalled`] (or a worker shedding its run queue). Refused once it started.
+    TaskReleased {
+        /// The task.
+        task: TaskId,
+        /// The worker.
+        worker: WorkerId,
+    },
     /// The task's attempt failed on the worker.
     TaskFailed {
         /// The task.
@@ -204,6 +212,8 @@ pub enum CommandKind {
     TaskCompleted,
     /// [`Command::TaskFailed`].
     TaskFailed,
+    /// [`Command::TaskReleased`].
+    TaskReleased,
 }
 
 impl Command {
@@ -220,6 +230,7 @@ impl Command {
             Command::TaskStarted { .. } => CommandKind::TaskStarted,
             Command::TaskCompleted { .. } => CommandKind::TaskCompleted,
             Command::TaskFailed { .. } => CommandKind::TaskFailed,
+            Command::TaskReleased { .. } => CommandKind::TaskReleased,
         }
     }
 }
@@ -244,6 +255,9 @@ pub enum RequeueReason {
     TimedOut,
     /// The worker became unresponsive, was lost or was removed.
     WorkerLost,
+    /// The worker gave back a queued task it had not started (answering a recall, or of its own
+    /// accord), and no idle worker could take it straight away.
+    Released,
 }
 
 /// Why a task failed for good.
@@ -275,6 +289,7 @@ fn requeue_reason_text(reason: RequeueReason) -> &'static str {
     match reason {
         RequeueReason::AttemptFailed => "failed",
         RequeueReason::TimedOut => "timed out",
+        RequeueReason::Released => "given back unstarted",
         RequeueReason::WorkerLost => "lost its worker",
     }
 }
@@ -542,6 +557,30 @@ pub enum Event {
         /// The worker.
         worker: WorkerId,
         /// Which attempt this is (1-based).
+        attempt: u8,
+    },
+    /// Work stealing: the engine asks for a queued task back from its worker, for an idle one. The
+    /// coordinator answers with [`Command::TaskReleased`] if the worker has not started it, and
+    /// otherwise lets it run (its [`Command::TaskStarted`] ends the recall). Until then the task
+    /// stays on `worker`.
+    TaskRecalled {
+        /// The task.
+        task: TaskId,
+        /// The worker holding it.
+        worker: WorkerId,
+        /// The idle worker meant to take it.
+        to: WorkerId,
+    },
+    /// A task given back by `from` was placed on `to` in the same step: the coordinator should start
+    /// it there. Like [`Event::TaskAssigned`], with the worker it left.
+    TaskMigrated {
+        /// The task.
+        task: TaskId,
+        /// The worker it left.
+        from: WorkerId,
+        /// The worker it is on now.
+        to: WorkerId,
+        /// The assignment's number (1-based; moves are numbered but do not use up attempts).
         attempt: u8,
     },
     /// A task went back to the pending queue.

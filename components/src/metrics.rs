@@ -38,8 +38,15 @@ pub struct Counters {
     pub workers_removed: u64,
     /// Quarantines of workers that failed too often.
     pub quarantines: u64,
+    /// Queued tasks recalled from their worker for an idle one (work stealing decisions).
+    pub steals: u64,
+    /// Recalled tasks their worker gave back (moved to the thief, or back to the queue when the thief
+    /// could no longer take them).
+    pub migrations: u64,
     /// Tasks placed now (assigned or running): a gauge, not a count.
     pub placed_now: u64,
+    /// Tasks running now: a gauge.
+    pub running_now: u64,
     /// Submissions refused by admission control.
     pub admissions_refused: u64,
     /// Ticks run.

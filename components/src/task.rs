@@ -133,6 +133,19 @@ pub struct Lifecycle {
     pub queued: bool,
     /// What the match stage knew when it placed the current attempt.
     pub placement: PlacementNote,
+    /// Assignments given back unstarted (work stealing): they were not attempts and do not use up
+    /// `attempts_max`.
+    pub migrations: u8,
+    /// When it was last given back (it may not move again for `steal_hysteresis_ms`).
+    pub migrated_at: Option<Timestamp>,
+}
+
+impl Lifecycle {
+    /// Attempts that count against `attempts_max`: assignments that were not moves.
+    #[inline]
+    pub fn attempts_used(&self) -> u8 {
+        self.attempts.saturating_sub(self.migrations)
+    }
 }
 
 /// How the match stage chose a worker.
@@ -151,6 +164,8 @@ pub enum PlacementMethod {
     Sample,
     /// Every eligible worker and device weighed for the tightest packing (packing policies).
     Pack,
+    /// Taken from another worker's run queue by an idle one (work stealing).
+    Steal,
 }
 
 impl PlacementMethod {
@@ -163,6 +178,7 @@ impl PlacementMethod {
             PlacementMethod::Rotate => "rotation",
             PlacementMethod::Sample => "sampling",
             PlacementMethod::Pack => "packing scan",
+            PlacementMethod::Steal => "work stealing",
         }
     }
 }

@@ -137,6 +137,7 @@ impl Engine {
         world.insert_resource(Timeouts::default());
         world.insert_resource(HealthSchedule::default());
         world.insert_resource(ballast_components::admission::Admission::default());
+        world.insert_resource(ballast_components::steal::Recalls::default());
         world.insert_resource(WarmModels::default());
         world.insert_resource(ballast_components::adaptive::AdaptiveState::default());
         world.insert_resource(Randomness::new(config.seed));
@@ -359,6 +360,12 @@ impl Engine {
     /// Records that the worker started the task.
     pub fn task_started(&mut self, task: TaskId, worker: WorkerId) -> Result<(), TaskCommandError> {
         self.task_command(Command::TaskStarted { task, worker })
+    }
+
+    /// Records that the worker gave back a task it had not started (the answer to
+    /// [`Event::TaskRecalled`]): the task moves to the worker it was recalled for, or back to the queue.
+    pub fn task_released(&mut self, task: TaskId, worker: WorkerId) -> Result<(), TaskCommandError> {
+        self.task_command(Command::TaskReleased { task, worker })
     }
 
     /// Records that the task completed on the worker after running `duration_ns`.
@@ -599,7 +606,9 @@ impl Engine {
             let shapes = world.resource::<Shapes>();
             let health = world.get::<Health>(worker_entity).expect("workers carry Health");
             let expected_level = ballast_systems::policy::level(self.config().policy, capabilities, load, health);
-            if shapes.level_of.get(slot).copied().flatten() != expected_level {
+            // A worker registered since the last tick is listed by the next one.
+            let listed = !world.resource::<WorkerWork>().registered.contains(&worker_entity);
+            if listed && shapes.level_of.get(slot).copied().flatten() != expected_level {
                 violations.push(format!(
                     "{} is listed at level {:?}, not {expected_level:?}",
                     worker.id, shapes.level_of[slot]
@@ -636,15 +645,22 @@ impl Engine {
                 violations.push("a concurrency key is held by a task that is not placed".to_owned());
             }
         }
+        let mut running = 0u64;
         for (&id, &entity) in &directory.tasks {
             let Some(lifecycle) = world.get::<Lifecycle>(entity) else {
                 violations.push(format!("{id} is in the directory without an entity"));
                 continue;
             };
             let task = world.get::<Task>(entity).expect("tasks carry Task");
-            if lifecycle.attempts > task.attempts_max {
-                violations
-                    .push(format!("{id} took {} attempts, more than its {}", lifecycle.attempts, task.attempts_max));
+            if lifecycle.attempts_used() > task.attempts_max {
+                violations.push(format!(
+                    "{id} took {} attempts, more than its {}",
+                    lifecycle.attempts_used(),
+                    task.attempts_max
+                ));
+            }
+            if lifecycle.state == TaskState::Running {
+                running += 1;
             }
             match lifecycle.state {
                 TaskState::Pending => {
@@ -663,6 +679,20 @@ impl Engine {
                     }
                 }
                 terminal => violations.push(format!("{id} is {terminal:?} but still in the directory")),
+            }
+        }
+        let running_now = world.resource::<Metrics>().counters.running_now;
+        if running_now != running {
+            violations.push(format!("the running-task gauge says {running_now}, the tasks {running}"));
+        }
+        // A recall leaves its task where it is: assigned (not started) on the victim it names.
+        for (&entity, recall) in &world.resource::<ballast_components::steal::Recalls>().by_task {
+            let on_victim = world.get::<Lifecycle>(entity).is_some_and(|lifecycle| {
+                lifecycle.state == TaskState::Assigned
+                    && lifecycle.assignment.is_some_and(|assignment| assignment.slot == recall.victim)
+            });
+            if !on_victim || !placed.contains(&entity) {
+                violations.push(format!("a recall names a task not queued on its worker (slot {})", recall.victim.0));
             }
         }
         violations

@@ -112,6 +112,7 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
     let config = EngineConfig {
         policy,
         prefetch_max: u32::from(bytes.u8() % 3),
+        prefetch_horizon_ms: u64::from(bytes.u8() % 2) * 1_000,
         batch_assignment: !bytes.u8().is_multiple_of(4),
         exact_scan_workers_max: if bytes.u8().is_multiple_of(2) { 256 } else { 0 },
         heartbeat_suspect_after_ms: 1_000,
@@ -130,7 +131,7 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
     let worker = |bytes: &mut Bytes| WorkerId(u64::from(bytes.u8() % 12));
     let task = |bytes: &mut Bytes| TaskId(u64::from(bytes.u8() % 48));
     while !bytes.is_empty() {
-        let command = match bytes.u8() % 13 {
+        let command = match bytes.u8() % 14 {
             0 => Command::RegisterWorker(worker_spec(&mut bytes)),
             1 => Command::Heartbeat {
                 worker: worker(&mut bytes),
@@ -153,6 +154,7 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
                 reason: "fuzz".to_owned(),
                 retryable: bytes.u8().is_multiple_of(2),
             },
+            11 => Command::TaskReleased { task: task(&mut bytes), worker: worker(&mut bytes) },
             _ => {
                 now_ms += u64::from(bytes.u8()) * 25;
                 tick(&mut engine, now_ms, &mut events, &mut accepted, &mut violations);
@@ -200,6 +202,7 @@ fn apply_direct(engine: &mut Engine, command: Command) {
         Command::TaskFailed { task, worker, reason, retryable } => {
             engine.task_failed(task, worker, reason, retryable).map_err(|error| error.to_string())
         }
+        Command::TaskReleased { task, worker } => engine.task_released(task, worker).map_err(|error| error.to_string()),
     };
 }
 

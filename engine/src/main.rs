@@ -309,6 +309,12 @@ struct SimArgs {
     /// No quarantine of workers that fail too often (to measure what it does).
     #[arg(long)]
     no_quarantine: bool,
+    /// No work stealing: queued tasks stay on the worker they were assigned to.
+    #[arg(long)]
+    no_stealing: bool,
+    /// Tasks a worker may hold beyond its slots (`prefetch_max`), instead of the scenario's depth.
+    #[arg(long)]
+    prefetch: Option<u32>,
     /// Engine config (JSON, as a recording's header writes it; missing fields take their defaults),
     /// e.g. `{"priors": {"speed": {"vision": {"qnn": 3.0}}}}` to override prior tables.
     #[arg(long)]
@@ -398,6 +404,9 @@ fn run_sim(args: SimArgs) -> Result<()> {
     if args.no_quarantine {
         engine.quarantine = false;
     }
+    if args.no_stealing {
+        engine.stealing = false;
+    }
     let (workers, tasks) = scenario.default_size();
     let config = SimConfig {
         workers: args.workers.unwrap_or(workers),
@@ -409,6 +418,7 @@ fn run_sim(args: SimArgs) -> Result<()> {
         check_engine_every_tick: args.check_invariants,
         record: args.record.clone(),
         history_file: args.history.clone(),
+        prefetch: args.prefetch,
         ..SimConfig::default()
     };
     let bar = progress_bar(args.quiet, config.tasks);

@@ -1,8 +1,8 @@
 //! The tick pipeline: the one place where the order of the engine's systems is declared.
 //!
 //! ```text
-//! Admit → Health → Analyze → Index → Match ─┬→ Complete
-//!                                           └→ Report
+//! Admit → Health → Analyze → Index → Match → Steal ─┬→ Complete
+//!                                                   └→ Report
 //! ```
 //! - **Admit** applies the commands that arrived since the last tick (registrations, heartbeats,
 //!   submissions, reports). First, so every later stage sees this tick's input.
@@ -15,6 +15,8 @@
 //!   for new workers and requirement sets, and pushes workers with freed capacity into the candidate
 //!   heaps. Matching needs all of this to be current.
 //! - **Match** places pending tasks, most urgent first.
+//! - **Steal** recalls queued tasks from overloaded workers for workers still idle after matching
+//!   (work stealing). After matching, so a pending task that fits an idle worker goes there first.
 //! - **Complete** folds attempt outcomes into performance history (read by the next tick, never this
 //!   one). **Report** despawns ended tasks and counts the tick. The two share no data, so under the
 //!   multi-threaded executor they run in parallel.
@@ -35,6 +37,7 @@ use ballast_systems::health::{check_worker_health, expire_timed_out_attempts};
 use ballast_systems::index::index_tasks_and_workers;
 use ballast_systems::matching::match_tasks_to_workers;
 use ballast_systems::report::despawn_ended_tasks;
+use ballast_systems::steal::steal_work;
 
 /// The label of the tick schedule.
 #[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,6 +56,8 @@ pub enum TickSystems {
     Index,
     /// Placement.
     Match,
+    /// Work stealing.
+    Steal,
     /// Performance history.
     Complete,
     /// Despawns and counters.
@@ -82,17 +87,19 @@ pub fn build_schedule(executor: ExecutorKind) -> Schedule {
             TickSystems::Analyze,
             TickSystems::Index,
             TickSystems::Match,
+            TickSystems::Steal,
             TickSystems::Complete,
         )
             .chain(),
     );
-    schedule.configure_sets(TickSystems::Report.after(TickSystems::Match));
+    schedule.configure_sets(TickSystems::Report.after(TickSystems::Steal));
     schedule.add_systems((
         admit_commands.in_set(TickSystems::Admit),
         (check_worker_health, expire_timed_out_attempts).chain().in_set(TickSystems::Health),
         analyze_admitted_tasks.in_set(TickSystems::Analyze),
         index_tasks_and_workers.in_set(TickSystems::Index),
         match_tasks_to_workers.in_set(TickSystems::Match),
+        steal_work.in_set(TickSystems::Steal),
         record_outcomes.in_set(TickSystems::Complete),
         despawn_ended_tasks.in_set(TickSystems::Report),
     ));

@@ -172,6 +172,13 @@ pub fn apply(pool: &mut Pool, command: Command) -> Result<(), CommandError> {
             }
             pool.start(entity);
         }
+        Command::TaskReleased { task, worker } => {
+            let entity = placed_task(pool, task, worker)?;
+            if pool.tasks.get(entity).is_ok_and(|data| data.lifecycle.state == TaskState::Running) {
+                return Err(TaskCommandError::AlreadyStarted(task).into());
+            }
+            pool.give_back(entity);
+        }
         Command::TaskCompleted { task, worker, duration_ns } => {
             let entity = placed_task(pool, task, worker)?;
             pool.complete(entity, duration_ns);

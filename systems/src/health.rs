@@ -100,6 +100,7 @@ pub fn check_worker_health(
     mut schedule: ResMut<HealthSchedule>,
     mut changes: Local<Vec<(Entity, Option<HealthState>)>>,
     mut released: Local<Vec<Entity>>,
+    mut depths: Local<Vec<(Entity, u64)>>,
 ) {
     let now = pool.now();
     if now < schedule.next_check_at {
@@ -142,6 +143,9 @@ pub fn check_worker_health(
     for &entity in released.iter() {
         pool.end_quarantine(entity);
     }
+    if config.prefetch_horizon_ms > 0 {
+        adapt_prefetch(&mut pool, &mut depths);
+    }
     for &(entity, target) in changes.iter() {
         if !pool.is_live_worker(entity) {
             continue;
@@ -156,6 +160,52 @@ pub fn check_worker_health(
                 }
             }
         }
+    }
+}
+
+/// The run-queue depth for a worker with `slots` slots whose tasks take `mean_run_ns` there: about
+/// `horizon_ns` of work ahead of its slots, scaled by `scale_permille` (how much of a slot's worth of
+/// work waits per slot in the fleet, at most 1,000), never above `depth_max`.
+pub fn prefetch_depth(horizon_ns: u64, slots: u32, mean_run_ns: u64, scale_permille: u64, depth_max: u32) -> u32 {
+    let ahead = u128::from(horizon_ns) * u128::from(slots) / u128::from(mean_run_ns.max(1));
+    let scaled = ahead * u128::from(scale_permille.min(1_000)) / 1_000;
+    scaled.min(u128::from(depth_max)) as u32
+}
+
+/// Adaptive prefetch: sets each worker's run-queue depth from its mean run time (deeper for short
+/// tasks and fast workers) and from how much work waits for a slot in the fleet (shallower when fewer
+/// tasks wait than there are slots, where a deep queue would only hold work an idle worker could run).
+fn adapt_prefetch(pool: &mut Pool, depths: &mut Vec<(Entity, u64)>) {
+    let config = &pool.config;
+    let horizon_ns = config.prefetch_horizon_ms.saturating_mul(1_000_000);
+    let counters = &pool.metrics.counters;
+    let live = pool.directory.tasks.len() as u64;
+    let waiting = live.saturating_sub(counters.running_now);
+    let fleet_mean_ns = match pool.metrics.run_ns.len() {
+        0 => config.priors.duration_ms(ballast_components::family::ModelFamily::Unknown).saturating_mul(1_000_000),
+        _ => pool.metrics.run_ns.mean() as u64,
+    };
+    let mut fleet_slots = 0u64;
+    depths.clear();
+    for worker in pool.workers.iter() {
+        fleet_slots += u64::from(worker.capabilities.slots);
+        let (mut weighted, mut count) = (0u128, 0u64);
+        for stats in &worker.history.by_family {
+            weighted += u128::from(stats.duration_ewma_ns) * u128::from(stats.completed);
+            count += u64::from(stats.completed);
+        }
+        let mean_run_ns = if count > 0 { (weighted / u128::from(count)) as u64 } else { fleet_mean_ns };
+        depths.push((worker.entity, mean_run_ns));
+    }
+    let scale_permille = waiting.saturating_mul(1_000) / fleet_slots.max(1);
+    let (depth_max, horizon) = (config.prefetch_max, horizon_ns);
+    for &(entity, mean_run_ns) in depths.iter() {
+        if !pool.is_live_worker(entity) {
+            continue;
+        }
+        let slots = pool.workers.get(entity).map_or(0, |worker| worker.capabilities.slots);
+        let depth = prefetch_depth(horizon, slots, mean_run_ns, scale_permille, depth_max);
+        pool.set_prefetch(entity, depth);
     }
 }
 
@@ -175,5 +225,24 @@ pub fn expire_timed_out_attempts(mut pool: Pool) {
             pool.metrics.counters.timeouts += 1;
             pool.retry_or_fail(entity, RequeueReason::TimedOut);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefetch_depth;
+
+    #[test]
+    fn prefetch_depth_grows_for_short_tasks_and_fast_workers_and_shrinks_with_the_backlog() {
+        let second = 1_000_000_000;
+        // A minute ahead of a 2-slot worker: 60-s tasks → 2, 10-s tasks → 12, capped at 8.
+        assert_eq!(prefetch_depth(60 * second, 2, 60 * second, 1_000, 64), 2);
+        assert_eq!(prefetch_depth(60 * second, 2, 10 * second, 1_000, 64), 12);
+        assert_eq!(prefetch_depth(60 * second, 2, 10 * second, 1_000, 8), 8);
+        // Half a slot's worth of work waiting per slot: half the depth; none: no queue.
+        assert_eq!(prefetch_depth(60 * second, 2, 10 * second, 500, 64), 6);
+        assert_eq!(prefetch_depth(60 * second, 2, 10 * second, 0, 64), 0);
+        // More than enough waiting does not deepen it further.
+        assert_eq!(prefetch_depth(60 * second, 2, 10 * second, 5_000, 64), 12);
     }
 }

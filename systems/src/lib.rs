@@ -2,7 +2,7 @@
 //! pure helpers that hold the decisions.
 //!
 //! The stages, in order (declared once, in the engine's `schedule` module):
-//! [`admit`] → [`health`] → [`analysis`] → [`index`] → [`matching`] → [`complete`] and [`report`].
+//! [`admit`] → [`health`] → [`analysis`] → [`index`] → [`matching`] → [`steal`] → [`complete`] and [`report`].
 //! [`pool`] holds the shared state and the operations that keep it consistent; [`explain`] answers
 //! "why is this task where it is".
 //!
@@ -21,3 +21,4 @@ pub mod policy;
 pub mod pool;
 pub mod predict;
 pub mod report;
+pub mod steal;

@@ -122,6 +122,8 @@ pub struct Pool<'w, 's> {
     pub adaptive: Res<'w, AdaptiveState>,
     /// Admission control.
     pub admission: ResMut<'w, ballast_components::admission::Admission>,
+    /// Work stealing's recalls in flight.
+    pub recalls: ResMut<'w, ballast_components::steal::Recalls>,
     /// Workers.
     pub workers: Query<'w, 's, WorkerData>,
     /// Tasks.
@@ -189,6 +191,19 @@ impl Pool<'_, '_> {
     /// Places a pending task on the worker in `slot`, reserving `devices`. The caller checked the fit.
     /// `method` is noted for `explain`.
     pub fn place(&mut self, task: Entity, slot: WorkerSlot, devices: DeviceMask, method: PlacementMethod) {
+        self.place_from(task, slot, devices, method, None);
+    }
+
+    /// [`Pool::place`], or with `from` the hand-over of a task its worker `from` just gave back
+    /// (work stealing): a move, not a new attempt, reported as [`Event::TaskMigrated`].
+    fn place_from(
+        &mut self,
+        task: Entity,
+        slot: WorkerSlot,
+        devices: DeviceMask,
+        method: PlacementMethod,
+        from: Option<WorkerId>,
+    ) {
         let now = self.clock.now;
         let worker_entity = self.directory.worker_in(slot).expect("placing on a live slot");
         let ready_ns = {
@@ -238,9 +253,11 @@ impl Pool<'_, '_> {
         lifecycle.predicted_ns = prediction.duration_ns;
         lifecycle.state_since = now;
         lifecycle.queued = false;
+        if from.is_none() {
+            record_ns(&mut self.metrics.wait_ns, now.since(lifecycle.enqueued_at));
+            self.metrics.counters.placements += 1;
+        }
         let attempt = lifecycle.attempts;
-        record_ns(&mut self.metrics.wait_ns, now.since(lifecycle.enqueued_at));
-        self.metrics.counters.placements += 1;
         if data.task.timeout_ns > 0 {
             self.timeouts.heap.push(std::cmp::Reverse((now.plus_ns(data.task.timeout_ns), task, attempt)));
         }
@@ -252,7 +269,11 @@ impl Pool<'_, '_> {
         let task_id = data.task.id;
         self.index.set_has_free_slot(slot, has_free_slot);
         self.relevel(worker_entity, false);
-        self.outbox.events.push(Event::TaskAssigned { task: task_id, worker: worker_id, attempt });
+        let event = match from {
+            Some(from) => Event::TaskMigrated { task: task_id, from, to: worker_id, attempt },
+            None => Event::TaskAssigned { task: task_id, worker: worker_id, attempt },
+        };
+        self.outbox.events.push(event);
     }
 
     /// Recomputes the level of a worker after a change of its load or health. With `gained_room`, a
@@ -276,6 +297,10 @@ impl Pool<'_, '_> {
         let mut data = self.tasks.get_mut(task).expect("releasing a live task");
         assert!(data.lifecycle.state.is_placed(), "releasing a task that is not placed");
         let assignment = data.lifecycle.assignment.take().expect("a placed task has an assignment");
+        if data.lifecycle.state == TaskState::Running {
+            self.metrics.counters.running_now -= 1;
+        }
+        self.recalls.by_task.remove(&task);
         let demand = self.classes.requirement_set(data.task.requirements).requirements.demand;
         let worker_entity = self.directory.worker_in(assignment.slot).expect("a placed task's worker is live");
         let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
@@ -352,6 +377,86 @@ impl Pool<'_, '_> {
         assert_eq!(data.lifecycle.state, TaskState::Assigned, "only assigned tasks start");
         data.lifecycle.state = TaskState::Running;
         data.lifecycle.state_since = now;
+        self.metrics.counters.running_now += 1;
+        // Its worker started it before giving it back: the recall is void.
+        self.recalls.by_task.remove(&task);
+    }
+
+    /// Asks the worker holding a queued task to give it back for `thief` (work stealing): the task
+    /// stays where it is until the worker answers (see `crate::steal`).
+    pub fn recall(&mut self, task: Entity, thief: WorkerId) {
+        let now = self.clock.now;
+        let data = self.tasks.get(task).expect("recalling a live task");
+        assert_eq!(data.lifecycle.state, TaskState::Assigned, "only queued tasks are recalled");
+        let victim = data.lifecycle.assignment.expect("an assigned task has an assignment").slot;
+        let task_id = data.task.id;
+        let victim_entity = self.directory.worker_in(victim).expect("a placed task's worker is live");
+        let victim_id = self.workers.get(victim_entity).expect("a live slot holds a worker").worker.id;
+        let recall = ballast_components::steal::Recall { victim, thief, at: now };
+        assert!(self.recalls.by_task.insert(task, recall).is_none(), "a task is recalled once at a time");
+        self.metrics.counters.steals += 1;
+        self.outbox.events.push(Event::TaskRecalled { task: task_id, worker: victim_id, to: thief });
+    }
+
+    /// The worker gave back a task it had not started: it leaves the worker and, in the same step, goes
+    /// to the idle worker it was recalled for if that one can still take it (a free slot, schedulable,
+    /// eligible, room), or to the front of its class queue.
+    pub fn give_back(&mut self, task: Entity) {
+        let recall = self.recalls.by_task.get(&task).copied();
+        let (worker_entity, worker_id) = self.release(task);
+        self.metrics.counters.migrations += 1;
+        let now = self.clock.now;
+        let mut data = self.tasks.get_mut(task).expect("a live task");
+        let lifecycle = &mut *data.lifecycle;
+        lifecycle.state = TaskState::Pending;
+        lifecycle.state_since = now;
+        // The assignment it leaves never started: it does not count as an attempt.
+        lifecycle.migrations = lifecycle.migrations.saturating_add(1);
+        lifecycle.migrated_at = Some(now);
+        let task_id = data.task.id;
+        match recall.and_then(|recall| self.thief_fit(task, recall.thief)) {
+            Some((slot, devices)) => self.place_from(task, slot, devices, PlacementMethod::Steal, Some(worker_id)),
+            None => {
+                self.enqueue(task, true);
+                let reason = RequeueReason::Released;
+                self.outbox.events.push(Event::TaskRequeued { task: task_id, worker: worker_id, reason });
+            }
+        }
+        self.remove_if_drained(worker_entity);
+    }
+
+    /// Where `thief` would hold the pending `task` now: its slot and devices, if it is a live,
+    /// schedulable worker with a free slot, eligible for the task and with room for it.
+    fn thief_fit(&self, task: Entity, thief: WorkerId) -> Option<(WorkerSlot, DeviceMask)> {
+        let &entity = self.directory.workers.get(&thief)?;
+        let worker = self.workers.get(entity).ok()?;
+        let data = self.tasks.get(task).ok()?;
+        let set = self.classes.requirement_set(data.task.requirements);
+        let slot = worker.worker.slot;
+        let usable = worker.health.schedulable()
+            && worker.load.slots_used < worker.capabilities.slots
+            && set.eligible.contains(slot.0);
+        if !usable {
+            return None;
+        }
+        let requirements = &set.requirements;
+        let devices = worker.load.fit(worker.capabilities, &requirements.demand, &requirements.gpu_models)?;
+        Some((slot, devices))
+    }
+
+    /// Sets how many tasks a worker may hold beyond its slots (adaptive prefetch), keeping the index in
+    /// step: a worker whose run queue grew may take work again.
+    pub fn set_prefetch(&mut self, worker_entity: Entity, prefetch: u32) {
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        if worker.load.prefetch == prefetch {
+            return;
+        }
+        let grew = prefetch > worker.load.prefetch;
+        worker.load.prefetch = prefetch;
+        let has_seat = worker.load.has_seat(worker.capabilities);
+        let slot = worker.worker.slot;
+        self.index.set_has_free_slot(slot, has_seat);
+        self.relevel(worker_entity, grew && has_seat);
     }
 
     /// Completes a placed task that ran `duration_ns`.
@@ -399,7 +504,7 @@ impl Pool<'_, '_> {
         }
         let mut data = self.tasks.get_mut(task).expect("retrying a live task");
         let task_id = data.task.id;
-        let attempts = data.lifecycle.attempts;
+        let attempts = data.lifecycle.attempts_used();
         if attempts >= data.task.attempts_max {
             let failure = FailureReason::AttemptsExhausted { attempts, last: reason };
             self.finish(

@@ -199,9 +199,25 @@ fn every_documented_kind_appears_in_a_test_recording() {
         (outcome.replay.trace_hash.as_str(), outcome.replay.quarantines),
         (report.trace_hash.as_str(), report.quarantines)
     );
+    // Work stealing: recalls, tasks given back and moved (and, now and then, back to the queue).
+    let stragglers = scratch("kinds-stragglers.jsonl");
+    let config = SimConfig {
+        workers: 20,
+        tasks: 1_000,
+        seed: 3,
+        scenario: Scenario::Stragglers,
+        record: Some(stragglers.clone()),
+        ..SimConfig::default()
+    };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert!(report.migrations > 0 && report.tasks_lost == 0, "{}", report.summary());
+    let outcome = sim::replay(&stragglers, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert!(outcome.same_assignments, "a replay of stealing makes the same moves");
+    assert_eq!(outcome.replay.migrations, report.migrations);
     let mut seen = kinds_in(&scripted);
     seen.extend(kinds_in(&simulated));
     seen.extend(kinds_in(&flaky));
+    seen.extend(kinds_in(&stragglers));
     let known: BTreeSet<&str> = KINDS.into_iter().collect();
     let missing: Vec<_> = known.difference(&seen).collect();
     assert!(missing.is_empty(), "kinds never produced: {missing:?}");

@@ -109,6 +109,14 @@ pub enum Line<'a> {
         reason: Cow<'a, str>,
         retryable: bool,
     },
+    #[serde(rename = "command.task_released")]
+    TaskReleased {
+        t: u64,
+        #[serde(default, skip_serializing_if = "Apply::is_tick")]
+        apply: Apply,
+        task: u64,
+        worker: u64,
+    },
     /// Past runs given to the performance history (always applied at once).
     #[serde(rename = "command.import_history")]
     ImportHistory { t: u64, runs: Vec<PastRunDto<'a>> },
@@ -131,6 +139,10 @@ pub enum Line<'a> {
     TaskAssigned { t: u64, task: u64, worker: u64, attempt: u8 },
     #[serde(rename = "event.task_requeued")]
     TaskRequeued { t: u64, task: u64, worker: u64, reason: Cow<'a, str> },
+    #[serde(rename = "event.task_recalled")]
+    TaskRecalled { t: u64, task: u64, worker: u64, to: u64 },
+    #[serde(rename = "event.task_migrated")]
+    TaskMigrated { t: u64, task: u64, from: u64, to: u64, attempt: u8 },
     #[serde(rename = "event.task_completed")]
     TaskDone { t: u64, task: u64, worker: u64, duration_ns: u64 },
     #[serde(rename = "event.task_failed")]
@@ -177,7 +189,7 @@ pub enum Line<'a> {
 }
 
 /// Every kind this version reads (also how an unknown kind is told from a malformed line).
-pub const KINDS: [&str; 31] = [
+pub const KINDS: [&str; 34] = [
     "header",
     "tick",
     "command.register_worker",
@@ -190,6 +202,7 @@ pub const KINDS: [&str; 31] = [
     "command.task_started",
     "command.task_completed",
     "command.task_failed",
+    "command.task_released",
     "command.import_history",
     "event.worker_registered",
     "event.worker_health_changed",
@@ -200,6 +213,8 @@ pub const KINDS: [&str; 31] = [
     "event.task_accepted",
     "event.task_assigned",
     "event.task_requeued",
+    "event.task_recalled",
+    "event.task_migrated",
     "event.task_completed",
     "event.task_failed",
     "event.task_cancelled",
@@ -669,6 +684,7 @@ pub fn command_kind_name(kind: CommandKind) -> &'static str {
         CommandKind::SubmitBatch => "submit_batch",
         CommandKind::CancelTask => "cancel_task",
         CommandKind::TaskStarted => "task_started",
+        CommandKind::TaskReleased => "task_released",
         CommandKind::TaskCompleted => "task_completed",
         CommandKind::TaskFailed => "task_failed",
     }
@@ -679,6 +695,7 @@ fn requeue_reason_name(reason: RequeueReason) -> &'static str {
         RequeueReason::AttemptFailed => "attempt_failed",
         RequeueReason::TimedOut => "timed_out",
         RequeueReason::WorkerLost => "worker_lost",
+        RequeueReason::Released => "released",
     }
 }
 
@@ -713,6 +730,7 @@ impl<'a> Line<'a> {
             }
             Command::CancelTask { task } => Line::CancelTask { t, apply, task: task.0 },
             Command::TaskStarted { task, worker } => Line::TaskStarted { t, apply, task: task.0, worker: worker.0 },
+            Command::TaskReleased { task, worker } => Line::TaskReleased { t, apply, task: task.0, worker: worker.0 },
             Command::TaskCompleted { task, worker, duration_ns } => {
                 Line::TaskCompleted { t, apply, task: task.0, worker: worker.0, duration_ns: *duration_ns }
             }
@@ -751,6 +769,12 @@ impl<'a> Line<'a> {
             }
             Event::TaskRequeued { task, worker, reason } => {
                 Line::TaskRequeued { t, task: task.0, worker: worker.0, reason: borrowed(requeue_reason_name(*reason)) }
+            }
+            Event::TaskRecalled { task, worker, to } => {
+                Line::TaskRecalled { t, task: task.0, worker: worker.0, to: to.0 }
+            }
+            Event::TaskMigrated { task, from, to, attempt } => {
+                Line::TaskMigrated { t, task: task.0, from: from.0, to: to.0, attempt: *attempt }
             }
             Event::TaskCompleted { task, worker, duration_ns } => {
                 Line::TaskDone { t, task: task.0, worker: worker.0, duration_ns: *duration_ns }
@@ -802,6 +826,9 @@ impl<'a> Line<'a> {
             Line::TaskStarted { apply, task, worker, .. } => {
                 (*apply, Command::TaskStarted { task: TaskId(*task), worker: WorkerId(*worker) })
             }
+            Line::TaskReleased { apply, task, worker, .. } => {
+                (*apply, Command::TaskReleased { task: TaskId(*task), worker: WorkerId(*worker) })
+            }
             Line::TaskCompleted { apply, task, worker, duration_ns, .. } => (
                 *apply,
                 Command::TaskCompleted { task: TaskId(*task), worker: WorkerId(*worker), duration_ns: *duration_ns },
@@ -834,6 +861,7 @@ impl<'a> Line<'a> {
             Line::TaskStarted { .. } => "command.task_started",
             Line::TaskCompleted { .. } => "command.task_completed",
             Line::TaskFailed { .. } => "command.task_failed",
+            Line::TaskReleased { .. } => "command.task_released",
             Line::ImportHistory { .. } => "command.import_history",
             Line::WorkerRegistered { .. } => "event.worker_registered",
             Line::WorkerHealthChanged { .. } => "event.worker_health_changed",
@@ -844,6 +872,8 @@ impl<'a> Line<'a> {
             Line::TaskAccepted { .. } => "event.task_accepted",
             Line::TaskAssigned { .. } => "event.task_assigned",
             Line::TaskRequeued { .. } => "event.task_requeued",
+            Line::TaskRecalled { .. } => "event.task_recalled",
+            Line::TaskMigrated { .. } => "event.task_migrated",
             Line::TaskDone { .. } => "event.task_completed",
             Line::TaskFailedForGood { .. } => "event.task_failed",
             Line::TaskCancelled { .. } => "event.task_cancelled",

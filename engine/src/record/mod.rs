@@ -37,7 +37,7 @@ pub const FORMAT: &str = "ballast-recording";
 /// The format version this build writes; it reads this version and every earlier one.
 pub const VERSION: u32 = 1;
 
-/// Adds one assignment (tick time, task, worker, attempt) to a `trace_hash`: the one definition the
+/// Adds one assignment or move (tick time, task, worker, attempt) to a `trace_hash`: the one definition the
 /// simulator and both replays hash with, so their hashes compare.
 pub fn hash_assignment(trace: &mut xxhash_rust::xxh3::Xxh3, t: u64, task: u64, worker: u64, attempt: u8) {
     trace.update(&t.to_le_bytes());

@@ -149,6 +149,9 @@ impl Summarizer {
                 self.first_ns.get_or_insert(t);
                 self.accepted_at.insert(task, t);
             }
+            Line::TaskMigrated { t, task, to, attempt, .. } => {
+                crate::record::hash_assignment(&mut self.trace, t, task, to, attempt);
+            }
             Line::TaskAssigned { t, task, worker, attempt } => {
                 summary.placements += 1;
                 crate::record::hash_assignment(&mut self.trace, t, task, worker, attempt);
@@ -386,12 +389,17 @@ struct Workers<'a> {
     ends: BinaryHeap<Reverse<End>>,
     /// Workers that may start queued tasks.
     dirty: Vec<u64>,
+    /// Moves of each task by work stealing (an assignment that was a move is not a new attempt).
+    moves: FxHashMap<u64, u8>,
+    /// Recalled tasks given back, to report.
+    released: Vec<Command>,
 }
 
 impl Workers<'_> {
     /// How attempt `attempt` (1-based) of `task` ends, and after how long.
     fn outcome(&self, task: u64, attempt: u8) -> Outcome {
         let recorded = self.attempts.get(&task).map(Vec::as_slice).unwrap_or_default();
+        let attempt = attempt.saturating_sub(self.moves.get(&task).copied().unwrap_or(0)).max(1);
         match recorded.get(usize::from(attempt) - 1) {
             Some(outcome) => outcome.clone(),
             // Beyond the recorded attempts: the last recorded run time, and it completes.
@@ -430,6 +438,22 @@ impl Workers<'_> {
             }
             Event::WorkerRemoved { worker, .. } => {
                 self.lanes.remove(&worker.0);
+            }
+            // A queued task is given back; one already started runs on (its start ends the recall).
+            Event::TaskRecalled { task, worker, .. }
+                if self.placed.get(&task.0).is_some_and(|&(on, _)| on == worker.0)
+                    && !self.running.contains_key(&task.0) =>
+            {
+                self.placed.remove(&task.0);
+                self.released.push(Command::TaskReleased { task, worker });
+            }
+            Event::TaskMigrated { task, to, attempt, .. } => {
+                *self.moves.entry(task.0).or_default() += 1;
+                self.placed.insert(task.0, (to.0, attempt));
+                if let Some(lane) = self.lanes.get_mut(&to.0) {
+                    lane.queue.push_back((task.0, attempt));
+                    self.dirty.push(to.0);
+                }
             }
             _ => {}
         }
@@ -502,7 +526,7 @@ fn settle(
         replayed.observe(&Line::of_event(now, &event));
         workers.absorb(&event);
     }
-    let mut starts = Vec::new();
+    let mut starts = std::mem::take(&mut workers.released);
     workers.start(now, &mut starts);
     for start in starts {
         apply_command(engine, number, Apply::Tick, start)?;
@@ -530,6 +554,8 @@ fn what_if_replay(
         running: FxHashMap::default(),
         ends: BinaryHeap::new(),
         dirty: Vec::new(),
+        moves: FxHashMap::default(),
+        released: Vec::new(),
     };
     let (mut last_tick_ns, mut tick_gap_ns) = (0u64, 100_000_000u64);
     let mut live_workers: Vec<u64> = Vec::new();
@@ -541,7 +567,10 @@ fn what_if_replay(
                 continue;
             }
             // The workers' answers are simulated.
-            Line::TaskStarted { .. } | Line::TaskCompleted { .. } | Line::TaskFailed { .. } => continue,
+            Line::TaskStarted { .. }
+            | Line::TaskCompleted { .. }
+            | Line::TaskFailed { .. }
+            | Line::TaskReleased { .. } => continue,
             Line::Tick { t } => {
                 tick_gap_ns = t.saturating_sub(last_tick_ns).max(1);
                 last_tick_ns = *t;

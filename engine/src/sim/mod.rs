@@ -43,7 +43,9 @@ use ballast_components::clock::Timestamp;
 use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::ids::{TaskId, WorkerId};
-use ballast_components::message::{Command, CommandKind, Event, RequirementSpec, UtilizationReport, WorkerSpec};
+use ballast_components::message::{
+    Command, CommandKind, Event, RequeueReason, RequirementSpec, UtilizationReport, WorkerSpec,
+};
 use ballast_components::requirements::GpuDemand;
 use ballast_components::task::PRIORITY_LEVELS;
 
@@ -83,6 +85,8 @@ pub struct SimConfig {
     /// Keep the engine's history across runs in this file (see [`crate::record::load_history`]):
     /// loaded after the workers register, saved with this run's outcomes at the end.
     pub history_file: Option<std::path::PathBuf>,
+    /// The run-queue depth the engine is given (`prefetch_max`), instead of the scenario's.
+    pub prefetch: Option<u32>,
 }
 
 impl Default for SimConfig {
@@ -100,6 +104,7 @@ impl Default for SimConfig {
             stall_seconds_max: 24 * 3_600,
             record: None,
             history_file: None,
+            prefetch: None,
         }
     }
 }
@@ -187,6 +192,8 @@ enum Run {
     Running,
     /// Its end was reported (or it was stopped): it no longer holds a slot.
     Done,
+    /// Recalled and given back unstarted: the engine decides where it goes next.
+    Released,
 }
 
 /// Ground truth and bookkeeping of one task.
@@ -195,6 +202,8 @@ struct TaskTruth {
     fate: TaskFate,
     run: Run,
     attempts: u8,
+    /// Assignments that were moves by work stealing (not attempts).
+    moves: u8,
     priority: u8,
     test_type: TestType,
     family: ModelFamily,
@@ -338,7 +347,10 @@ impl<'a> Simulation<'a> {
     fn new(config: &'a SimConfig) -> Result<Simulation<'a>, SimError> {
         validate(config)?;
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let pool = workload::pool(config.scenario, config.workers, &mut rng);
+        let mut pool = workload::pool(config.scenario, config.workers, &mut rng);
+        if let Some(depth) = config.prefetch {
+            pool.prefetch_max = depth;
+        }
         let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
         let arrival_gap_mean_ns = arrival_gap_mean_ns(config, &pool, &maker);
         let present = vec![true; pool.workers.len()];
@@ -834,6 +846,7 @@ impl<'a> Simulation<'a> {
             fate: TaskFate::NotArrived,
             run: Run::Done,
             attempts: 0,
+            moves: 0,
             priority: generated.spec.priority,
             test_type: generated.spec.test_type,
             family: generated.family,
@@ -870,8 +883,19 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 Event::TaskAssigned { task, worker, attempt } => self.assign(now_ns, task, worker, attempt),
-                Event::TaskRequeued { task, .. } if self.release(now_ns, task) => {
-                    self.tasks[task.0 as usize].fate = TaskFate::Pending;
+                Event::TaskRecalled { task, worker, .. } => self.recalled(task, worker),
+                Event::TaskMigrated { task, to, attempt, .. } if self.release(now_ns, task) => {
+                    let truth = &mut self.tasks[task.0 as usize];
+                    truth.fate = TaskFate::Pending;
+                    truth.moves += 1;
+                    self.assign(now_ns, task, to, attempt);
+                }
+                Event::TaskRequeued { task, reason, .. } if self.release(now_ns, task) => {
+                    let truth = &mut self.tasks[task.0 as usize];
+                    truth.fate = TaskFate::Pending;
+                    if reason == RequeueReason::Released {
+                        truth.moves += 1; // given back unstarted: not an attempt
+                    }
                     if let Some(timeline) = &mut self.timeline {
                         timeline.requeued(now_ns);
                     }
@@ -901,8 +925,9 @@ impl<'a> Simulation<'a> {
                 }
                 Event::CommandRejected { command, error } => {
                     self.count(now_ns, Count::CommandRejected);
-                    // A cancel racing the task's end is expected; anything else is the simulator's bug.
-                    if command != CommandKind::CancelTask {
+                    // A cancel racing the task's end, or a task given back after the engine let it go
+                    // (cancelled, its worker lost), is expected; anything else is the simulator's bug.
+                    if command != CommandKind::CancelTask && command != CommandKind::TaskReleased {
                         self.violation(format!("the engine refused a {command:?}: {error}"));
                     }
                     self.commands_rejected += 1;
@@ -923,7 +948,7 @@ impl<'a> Simulation<'a> {
             return;
         }
         let max = self.config.engine.attempts_max;
-        if attempt != truth.attempts + 1 || attempt > max {
+        if attempt != truth.attempts + 1 || attempt - truth.moves.min(attempt) > max {
             self.violation(format!("{task} assigned as attempt {attempt} after {} (max {max})", truth.attempts));
         }
         crate::record::hash_assignment(&mut self.trace, now_ns, task.0, worker.0, attempt);
@@ -962,6 +987,19 @@ impl<'a> Simulation<'a> {
         truth.run = Run::Queued;
         self.lanes[worker_index].queue.push_back(task.0 as u32);
         self.fill_slots(now_ns, worker_index);
+    }
+
+    /// The engine wants a task back from `worker`: a worker that has not started it drops it from its
+    /// run queue and says so; one that started it lets it run (the engine knows from its start).
+    fn recalled(&mut self, task: TaskId, worker: WorkerId) {
+        let index = worker.0 as usize;
+        let truth = &mut self.tasks[task.0 as usize];
+        let queued_here = truth.fate == TaskFate::Placed && truth.run == Run::Queued && truth.worker as usize == index;
+        if !queued_here || self.crashed[index] {
+            return;
+        }
+        truth.run = Run::Released;
+        self.push(Command::TaskReleased { task, worker });
     }
 
     /// Starts queued tasks on the worker while it has free slots.
@@ -1234,6 +1272,8 @@ impl Simulation<'_> {
             attempts_failed: counters.attempts_failed,
             failed_attempts: counters.attempts_failed,
             quarantines: counters.quarantines,
+            steals: counters.steals,
+            migrations: counters.migrations,
             commands_rejected: self.commands_rejected,
             engine_seconds,
             placements_per_second: if engine_seconds > 0.0 { counters.placements as f64 / engine_seconds } else { 0.0 },

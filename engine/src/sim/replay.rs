@@ -108,6 +108,8 @@ pub fn replay(
         stall_seconds_max: sim.stall_seconds_max,
         record: options.record.clone(),
         history_file: options.history.clone(),
+        // The pool is rebuilt from the recording's header, its run-queue depth with it.
+        prefetch: None,
     };
     validate(&config)?;
     let rng = Pcg64Mcg::seed_from_u64(sim.seed);
@@ -334,7 +336,8 @@ impl Feed {
     /// Takes note of a line of the recorded run that the replay does not feed.
     fn observe(&mut self, number: u64, line: Line<'static>) -> Result<(), SimError> {
         match line {
-            Line::TaskAssigned { t, task, worker, attempt } => {
+            Line::TaskAssigned { t, task, worker, attempt }
+            | Line::TaskMigrated { t, task, to: worker, attempt, .. } => {
                 crate::record::hash_assignment(&mut self.trace, t, task, worker, attempt);
             }
             Line::SimReport { report, .. } => match serde_json::from_value::<SimReport>(report) {

@@ -85,6 +85,13 @@ pub struct SimReport {
     /// Workers quarantined for failing too often.
     #[serde(default)]
     pub quarantines: u64,
+    /// Queued tasks the engine recalled for idle workers (work stealing decisions).
+    #[serde(default)]
+    pub steals: u64,
+    /// Recalled tasks their workers gave back and the engine moved (to the idle worker, or back to the
+    /// queue when it could no longer take them).
+    #[serde(default)]
+    pub migrations: u64,
     /// Commands the engine refused (cancels that raced the task's end).
     pub commands_rejected: u64,
     /// Wall time spent inside engine ticks, in seconds.
@@ -197,6 +204,9 @@ impl SimReport {
             "  retries      {} requeues, {} failed attempts, {} refused commands, {} quarantines",
             self.requeues, self.attempts_failed, self.commands_rejected, self.quarantines
         );
+        if self.steals > 0 {
+            let _ = writeln!(text, "  stealing     {} recalls, {} migrations", self.steals, self.migrations);
+        }
         let _ = writeln!(text, "  invariants   {} violations", self.invariant_violations);
         for sample in &self.invariant_violation_samples {
             let _ = writeln!(text, "    {sample}");

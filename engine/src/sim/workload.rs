@@ -94,6 +94,10 @@ pub enum Scenario {
     Flaky,
     /// The families pool and mix, where one worker in ten dies once half the tasks have arrived.
     Crash,
+    /// A test suite handed out at once on two-slot CI agents with deep run queues, where run times are
+    /// heavy-tailed and mispredicted: lognormal (σ 1), 1% of tests hanging 10× longer, and one agent in
+    /// ten 3× slower than its registration suggests.
+    Stragglers,
 }
 
 impl Scenario {
@@ -108,6 +112,7 @@ impl Scenario {
             Scenario::Priorities,
             Scenario::Flaky,
             Scenario::Crash,
+            Scenario::Stragglers,
             Scenario::EtcBraun(EtcClass {
                 task_high: true,
                 machine_high: true,
@@ -126,6 +131,7 @@ impl Scenario {
             Scenario::Priorities => "priorities".to_owned(),
             Scenario::Flaky => "flaky".to_owned(),
             Scenario::Crash => "crash".to_owned(),
+            Scenario::Stragglers => "stragglers".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -147,6 +153,10 @@ impl Scenario {
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
             Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
             Scenario::Crash => "the families pool and mix; one worker in ten dies halfway through".to_owned(),
+            Scenario::Stragglers => {
+                "a suite handed out at once to 2-slot agents with run queues of 128; heavy-tailed run times, 1 agent in 10 3x slow"
+                    .to_owned()
+            }
             Scenario::EtcBraun(class) => format!(
                 "Braun et al. ETC matrix, class {} (task x machine heterogeneity, consistency): 512 tasks at once on 16 machines; etc-braun-* has all 12",
                 class.name()
@@ -177,6 +187,7 @@ impl Scenario {
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
             Scenario::EtcBraun(_) => (16, 512),
+            Scenario::Stragglers => (100, 10_000),
         }
     }
 }
@@ -338,6 +349,12 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
                     uniform_worker(id, 1, if fast { 5.0 } else { 1.0 })
                 }
                 Scenario::Priorities => uniform_worker(id, 4, 1.0),
+                Scenario::Stragglers => {
+                    // One agent in ten is a straggler (a noisy neighbour, a throttled box): 3× slower
+                    // than it looks, since it registers like every other.
+                    let slowdown = if index % 10 == 7 { 3.0 } else { 1.0 };
+                    uniform_worker(id, 2, machine.sample(rng) / slowdown)
+                }
                 Scenario::EtcBraun(_) => uniform_worker(id, 1, 1.0),
             }
         })
@@ -357,6 +374,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
             (Arrivals::Batches { len: (20, 200), load_percent: 130 }, FailureRates::default(), 0, 0)
         }
         Scenario::EtcBraun(_) => (Arrivals::AllAtOnce, FailureRates::default(), 0, 512),
+        Scenario::Stragglers => (Arrivals::AllAtOnce, FailureRates::default(), 0, STRAGGLERS_PREFETCH),
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
@@ -408,6 +426,7 @@ impl TaskMaker {
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
             Scenario::Priorities => priorities_task(id, rng),
             Scenario::EtcBraun(_) => etc_task(id, &self.etc[id.0 as usize]),
+            Scenario::Stragglers => straggler_task(id, rng),
         }
     }
 }
@@ -724,6 +743,19 @@ fn etc_task(id: TaskId, row: &[f32]) -> SimTaskSpec {
     spec.model_id = Some(etc_model(id));
     let work_seconds = row.iter().copied().fold(f32::INFINITY, f32::min) as f64;
     SimTaskSpec { spec, family: ModelFamily::Unknown, work_seconds, seconds_on: Some(row.into()) }
+}
+
+/// The run-queue depth of the `stragglers` scenario: deep enough to hand a whole suite out at once
+/// (as a coordinator cutting round trips does), so imbalance can only be undone by stealing.
+pub const STRAGGLERS_PREFETCH: u32 = 128;
+
+/// A unit test of a suite: no model, so every prediction is the suite's mean; its run time is
+/// lognormal (median 1 s, σ 1), and one test in a hundred hangs for 10 times as long.
+fn straggler_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
+    let body: f64 = LogNormal::new(0.0, 1.0).expect("valid lognormal").sample(rng);
+    let hangs = rng.random_range(0..100u32) == 0;
+    let work_seconds = (body * if hangs { 10.0 } else { 1.0 }).max(0.01);
+    SimTaskSpec { spec: TaskSpec::new(id), family: ModelFamily::Unknown, work_seconds, seconds_on: None }
 }
 
 /// The model id of ETC task `id`: each task is its own model, so its expected times are its history.

@@ -11,7 +11,9 @@
 //!
 //! A placement only raises the placed worker's costs, so after it only the tasks whose best or second
 //! best was that worker are re-scored over every worker: a batch of T tasks on W workers costs about
-//! O(T² + T·W) cost evaluations rather than O(T²·W).
+//! O(T² + T·W) cost evaluations rather than O(T²·W). Tasks alike in everything a cost reads (class,
+//! model, test type, priority) share one re-scoring per step, so a batch of interchangeable tasks, whose
+//! best worker is the same for all, costs O(T·W) rather than O(T²·W).
 
 use ballast_components::class::RequirementSet;
 use ballast_components::config::PolicyName;
@@ -441,8 +443,22 @@ fn decide(
         }
         best
     };
-    for t in 0..task_count {
-        batch.best[t] = rescore(batch, t);
+    // Tasks alike in everything a cost reads score alike: one re-scoring per group and step.
+    let mut groups: rustc_hash::FxHashMap<(ClassId, Option<Symbol>, u8, u8), usize> = Default::default();
+    let group: Vec<usize> = tasks
+        .iter()
+        .zip(&batch.tasks)
+        .map(|((facts, _), task)| {
+            let next = groups.len();
+            *groups.entry((task.class, facts.model, facts.test_type as u8, task.priority)).or_insert(next)
+        })
+        .collect();
+    let mut group_best: Vec<(usize, Best)> = vec![(usize::MAX, Best::default()); groups.len()];
+    for (t, &g) in group.iter().enumerate() {
+        if group_best[g].0 != 0 {
+            group_best[g] = (0, rescore(batch, t));
+        }
+        batch.best[t] = group_best[g].1;
     }
     while (decisions.len() as u32) < budget {
         // Pick the task to place next by the policy's rule.
@@ -481,15 +497,19 @@ fn decide(
         }
         batch.placed[t] = true;
         decisions.push((t, worker.slot, devices));
-        // Only tasks that counted on this worker need a new look.
-        for other in 0..task_count {
+        // Only tasks that counted on this worker need a new look (once per group of alike tasks).
+        let step = decisions.len();
+        for (other, &g) in group.iter().enumerate() {
             if batch.placed[other] {
                 continue;
             }
             let touched = batch.best[other].best.is_some_and(|(_, best)| best == w)
                 || batch.best[other].second.is_some_and(|(_, second)| second == w);
             if touched {
-                batch.best[other] = rescore(batch, other);
+                if group_best[g].0 != step {
+                    group_best[g] = (step, rescore(batch, other));
+                }
+                batch.best[other] = group_best[g].1;
             }
         }
     }
