@@ -250,12 +250,26 @@ pub struct EngineConfig {
     /// How long a quarantine lasts, in milliseconds; the worker then returns on probation (its recent
     /// record starts afresh).
     pub quarantine_ms: u64,
+    /// Whether admission control (backpressure) is on; `tasks_max` bounds the queue either way.
+    pub backpressure: bool,
     /// Admission control: once this many tasks wait unplaced (judged when commands are admitted),
-    /// submissions are refused with a retry-after hint…
+    /// submissions are deferred with a retry-after hint…
     pub admission_pending_high: u64,
     /// …until no more than this many wait (hysteresis: below `admission_pending_high`).
     pub admission_pending_low: u64,
-    /// The retry-after hint given with a refusal, in milliseconds.
+    /// Once this many wait, submissions are refused as overloaded, until no more than
+    /// `admission_pending_high` wait (above `admission_pending_high`).
+    pub admission_pending_reject: u64,
+    /// Submissions are also deferred while the engine is busy: from a tick whose work (submissions
+    /// judged, placements, ended attempts) reaches this until one with at most half of it. 0: off.
+    pub admission_tick_work_max: u64,
+    /// Submissions are also deferred while the oldest task waiting with the same requirements has waited
+    /// this long, until that wait is back to half of it, in milliseconds. 0: off.
+    pub admission_wait_high_ms: u64,
+    /// Submissions are also deferred while the tasks waiting with the same requirements number this many
+    /// per worker eligible for them. 0: off.
+    pub admission_set_pending_per_worker: u64,
+    /// The retry-after hint given with a deferral or refusal, in milliseconds.
     pub admission_retry_after_ms: u64,
     /// The most live workers.
     pub workers_max: u32,
@@ -343,8 +357,13 @@ impl Default for EngineConfig {
             quarantine_failures_min: 6,
             quarantine_failure_permille: 200,
             quarantine_ms: 600_000,
+            backpressure: true,
             admission_pending_high: 10_000_000,
             admission_pending_low: 5_000_000,
+            admission_pending_reject: 20_000_000,
+            admission_tick_work_max: 0,
+            admission_wait_high_ms: 0,
+            admission_set_pending_per_worker: 0,
             admission_retry_after_ms: 5_000,
             workers_max: 1_000_000,
             slots_per_worker_max: 4_096,
@@ -446,6 +465,16 @@ impl EngineConfig {
         check("quarantine_ms", self.quarantine_ms, 1, u64::MAX / 1_000_000, "1..")?;
         check("admission_pending_high", self.admission_pending_high, 1, 1 << 40, "1..=2^40")?;
         check("admission_pending_low", self.admission_pending_low, 0, self.admission_pending_high - 1, "0..high")?;
+        check(
+            "admission_pending_reject",
+            self.admission_pending_reject,
+            self.admission_pending_high + 1,
+            1 << 41,
+            ">high",
+        )?;
+        check("admission_tick_work_max", self.admission_tick_work_max, 0, 1 << 40, "0..=2^40")?;
+        check("admission_wait_high_ms", self.admission_wait_high_ms, 0, 86_400_000, "0..=86400000")?;
+        check("admission_set_pending_per_worker", self.admission_set_pending_per_worker, 0, 1 << 30, "0..=2^30")?;
         check("admission_retry_after_ms", self.admission_retry_after_ms, 1, 86_400_000, "1..=86400000")?;
         for row in &self.priors.speed_permille {
             for &speed in row {

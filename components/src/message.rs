@@ -724,6 +724,17 @@ pub enum SubmitError {
         /// When to try again, in milliseconds.
         retry_after_ms: u64,
     },
+    /// Admission control defers submissions for now (many tasks wait, or the engine is busy): the task
+    /// was not accepted; submit it again after `retry_after_ms`.
+    #[error("task {task}: deferred ({pending} tasks are waiting to be placed); submit it again in {retry_after_ms} ms")]
+    Deferred {
+        /// The task.
+        task: TaskId,
+        /// Tasks waiting when it was judged.
+        pending: u64,
+        /// When to submit it again, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// A numeric field is out of range.
     #[error("task {task}: {field} is {value}, outside {range}")]
     OutOfRange {

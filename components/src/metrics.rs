@@ -49,6 +49,8 @@ pub struct Counters {
     pub running_now: u64,
     /// Submissions refused by admission control.
     pub admissions_refused: u64,
+    /// Submissions deferred by admission control (answered with a retry-after hint).
+    pub admissions_deferred: u64,
     /// Ticks run.
     pub ticks: u64,
 }

@@ -312,6 +312,9 @@ struct SimArgs {
     /// No work stealing: queued tasks stay on the worker they were assigned to.
     #[arg(long)]
     no_stealing: bool,
+    /// No admission control: every valid submission is accepted, however much waits.
+    #[arg(long)]
+    no_backpressure: bool,
     /// Tasks a worker may hold beyond its slots (`prefetch_max`), instead of the scenario's depth.
     #[arg(long)]
     prefetch: Option<u32>,
@@ -406,6 +409,9 @@ fn run_sim(args: SimArgs) -> Result<()> {
     }
     if args.no_stealing {
         engine.stealing = false;
+    }
+    if args.no_backpressure {
+        engine.backpressure = false;
     }
     let (workers, tasks) = scenario.default_size();
     let config = SimConfig {

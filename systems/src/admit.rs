@@ -11,7 +11,7 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 
-use ballast_components::admission::sheds;
+use ballast_components::admission::{AdmissionState, Marks, next_state};
 use ballast_components::class::ClassError;
 use ballast_components::clock::{Clock, Timestamp};
 use ballast_components::config::EngineConfig;
@@ -385,6 +385,45 @@ fn submit_tasks(world: &mut World, state: &mut SystemState<Pool>, specs: &mut Ve
     }
 }
 
+/// Measures the queue delay of each requirement set (the wait of its oldest task still queued, over
+/// its classes and priority levels) for admission control; runs once per tick, after matching. A
+/// queue's front that was cancelled (dropped lazily) is skipped along with its level.
+pub fn measure_queue_delay(mut pool: Pool, mut waits: Local<Vec<u64>>) {
+    let high_ns = pool.config.admission_wait_high_ms.saturating_mul(1_000_000);
+    let per_worker = pool.config.admission_set_pending_per_worker;
+    if (high_ns == 0 && per_worker == 0) || !pool.config.backpressure {
+        return;
+    }
+    let now = pool.now();
+    let sets = pool.classes.requirement_sets.len();
+    waits.clear();
+    waits.resize(sets, 0);
+    let mut pending = std::mem::take(&mut pool.admission.set_pending);
+    pending.clear();
+    pending.resize(sets, 0);
+    let mut pending_max = std::mem::take(&mut pool.admission.set_pending_max);
+    pending_max.clear();
+    pending_max.extend(pool.classes.requirement_sets.iter().map(|set| per_worker * set.eligible.len().max(1)));
+    for class in &pool.classes.classes {
+        let set = class.key.requirements.index();
+        pending[set] += class.pending.len() as u64;
+        for level in 0..PRIORITY_LEVELS as u8 {
+            let Some(queued) = class.pending.front(level) else { continue };
+            let live = pool.tasks.get(queued.entity).is_ok_and(|data| data.lifecycle.queued);
+            if live {
+                waits[set] = waits[set].max(now.since(queued.enqueued_at));
+            }
+        }
+    }
+    pool.admission.set_pending = pending;
+    pool.admission.set_pending_max = pending_max;
+    let slow = &mut pool.admission.slow_sets;
+    slow.resize(waits.len(), false);
+    for (slow, &wait_ns) in slow.iter_mut().zip(waits.iter()) {
+        *slow = ballast_components::admission::still_slow(*slow, wait_ns, high_ns);
+    }
+}
+
 /// Checks one submission and interns what it names. Nothing is changed when it is refused, except
 /// that new strings may stay interned.
 fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Timestamp) -> Result<Task, SubmitError> {
@@ -396,12 +435,27 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
         return Err(SubmitError::QueueFull { max: config.tasks_max });
     }
     // Admission control, judged at each submission: live tasks that are not placed are waiting.
-    let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
-    let shedding = sheds(pool.admission.shedding, pending, config.admission_pending_high, config.admission_pending_low);
-    pool.admission.shedding = shedding;
-    if shedding {
-        pool.metrics.counters.admissions_refused += 1;
-        return Err(SubmitError::Overloaded { task, pending, retry_after_ms: config.admission_retry_after_ms });
+    if config.backpressure {
+        let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
+        let marks = Marks {
+            low: config.admission_pending_low,
+            high: config.admission_pending_high,
+            reject: config.admission_pending_reject,
+        };
+        let state = next_state(pool.admission.state, pending, pool.admission.busy, marks);
+        pool.admission.state = state;
+        let retry_after_ms = config.admission_retry_after_ms;
+        match state {
+            AdmissionState::Accepting => {}
+            AdmissionState::Deferring => {
+                pool.metrics.counters.admissions_deferred += 1;
+                return Err(SubmitError::Deferred { task, pending, retry_after_ms });
+            }
+            AdmissionState::Rejecting => {
+                pool.metrics.counters.admissions_refused += 1;
+                return Err(SubmitError::Overloaded { task, pending, retry_after_ms });
+            }
+        }
     }
     let range = |field: &'static str, value: u64, low: u64, high: u64| {
         if (low..=high).contains(&value) {
@@ -459,6 +513,23 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
     let (requirements, _) = pool.classes.intern_requirements(interned).map_err(|error| match error {
         ClassError::TooManyRequirementSets { max } => SubmitError::TooManyRequirementSets { task, max },
     })?;
+    if config.backpressure {
+        let set = requirements.index();
+        let admission = &mut *pool.admission;
+        let slow = admission.slow_sets.get(set).copied().unwrap_or(false);
+        let backlog = match (admission.set_pending.get(set), admission.set_pending_max.get(set)) {
+            (Some(&pending), Some(&max)) => max > 0 && pending >= max,
+            _ => false,
+        };
+        if slow || backlog {
+            pool.metrics.counters.admissions_deferred += 1;
+            let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
+            return Err(SubmitError::Deferred { task, pending, retry_after_ms: config.admission_retry_after_ms });
+        }
+        if let Some(pending) = admission.set_pending.get_mut(set) {
+            *pending += 1;
+        }
+    }
     Ok(Task {
         id: task,
         requirements,

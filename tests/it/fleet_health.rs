@@ -180,3 +180,69 @@ fn when_a_tenth_of_the_workers_die_nothing_is_lost_and_requeues_are_bounded() {
     assert!(report.requeues > healthy.requeues, "{} vs {}", report.requeues, healthy.requeues);
     assert!(report.requeues <= healthy.requeues + 150, "{} vs {}", report.requeues, healthy.requeues);
 }
+
+#[test]
+fn stealing_in_the_stragglers_scenario_cuts_the_makespan_and_loses_nothing() {
+    use ballast::sim::{self, Scenario, SimConfig};
+    let run = |stealing: bool| {
+        let config = SimConfig {
+            workers: 40,
+            tasks: 4_000,
+            seed: 2,
+            scenario: Scenario::Stragglers,
+            engine: EngineConfig { stealing, ..EngineConfig::default() },
+            check_engine_every_tick: true,
+            ..SimConfig::default()
+        };
+        sim::run(&config, &mut |_| {}).unwrap()
+    };
+    let (with, without) = (run(true), run(false));
+    for report in [&with, &without] {
+        assert_eq!(
+            (report.tasks_lost, report.tasks_duplicated, report.invariant_violations, report.tasks_completed),
+            (0, 0, 0, 4_000),
+            "{}",
+            report.summary()
+        );
+    }
+    assert!(with.migrations > 0 && without.steals == 0);
+    // The slow agents' queues go to the idle ones: at least 30% off the makespan.
+    assert!(
+        with.makespan_seconds < 0.7 * without.makespan_seconds,
+        "{} vs {}",
+        with.makespan_seconds,
+        without.makespan_seconds
+    );
+}
+
+#[test]
+fn under_a_spike_every_submission_is_admitted_or_deferred_and_nothing_is_lost() {
+    use ballast::sim::{self, Scenario, SimConfig};
+    let run = |backpressure: bool| {
+        let config = SimConfig {
+            workers: 100,
+            tasks: 3_000,
+            seed: 2,
+            scenario: Scenario::Spike,
+            engine: EngineConfig { backpressure, ..EngineConfig::default() },
+            check_engine_every_tick: true,
+            ..SimConfig::default()
+        };
+        sim::run(&config, &mut |_| {}).unwrap()
+    };
+    let (with, without) = (run(true), run(false));
+    for report in [&with, &without] {
+        assert_eq!((report.tasks_lost, report.tasks_duplicated, report.invariant_violations), (0, 0, 0));
+        let ended = report.tasks_completed + report.tasks_failed + report.tasks_cancelled;
+        assert_eq!(ended, report.tasks, "every task was admitted in the end, and ended once");
+    }
+    // The coordinator was told to hold back, and each deferral named a retry time it kept.
+    assert!(with.deferrals > 0 && without.deferrals + without.rejections == 0, "{}", with.summary());
+    // Admitted tasks waited less.
+    assert!(
+        with.wait_seconds.p99 < without.wait_seconds.p99,
+        "{} vs {}",
+        with.wait_seconds.p99,
+        without.wait_seconds.p99
+    );
+}

@@ -214,6 +214,21 @@ fn every_documented_kind_appears_in_a_test_recording() {
     let outcome = sim::replay(&stragglers, &ReplayOptions::default(), &mut |_| {}).unwrap();
     assert!(outcome.same_assignments, "a replay of stealing makes the same moves");
     assert_eq!(outcome.replay.migrations, report.migrations);
+    // Backpressure: deferred submissions are made again, and a replay defers the same ones.
+    let spike = scratch("kinds-spike.jsonl");
+    let config = SimConfig {
+        workers: 60,
+        tasks: 1_500,
+        seed: 3,
+        scenario: Scenario::Spike,
+        record: Some(spike.clone()),
+        ..SimConfig::default()
+    };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert!(report.deferrals > 0 && report.tasks_lost == 0, "{}", report.summary());
+    let outcome = sim::replay(&spike, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert!(outcome.same_assignments, "a replay of a spike makes the same assignments");
+    assert_eq!(outcome.replay.deferrals, report.deferrals);
     let mut seen = kinds_in(&scripted);
     seen.extend(kinds_in(&simulated));
     seen.extend(kinds_in(&flaky));

@@ -44,7 +44,8 @@ use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{
-    Command, CommandKind, Event, RequeueReason, RequirementSpec, UtilizationReport, WorkerSpec,
+    Command, CommandError, CommandKind, Event, RequeueReason, RequirementSpec, SubmitError, TaskSpec,
+    UtilizationReport, WorkerSpec,
 };
 use ballast_components::requirements::GpuDemand;
 use ballast_components::task::PRIORITY_LEVELS;
@@ -220,6 +221,8 @@ struct TaskTruth {
     started_ns: u64,
     first_placed_ns: u64,
     min_duration_ns: u64,
+    /// When the submission that was accepted was made (its arrival, or a later resubmission).
+    submitted_ns: u64,
     /// The coordinator asked the engine to cancel it: a running attempt is stopped, never reported.
     cancel_sent: bool,
 }
@@ -254,9 +257,19 @@ enum AttemptEnd {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Happening {
     Arrival,
-    Finish { task: u32, attempt: u8, end: AttemptEnd },
-    Cancel { task: u32 },
+    Finish {
+        task: u32,
+        attempt: u8,
+        end: AttemptEnd,
+    },
+    Cancel {
+        task: u32,
+    },
     Heartbeats,
+    /// The coordinator submits again a task whose submission was deferred or refused.
+    Resubmit {
+        task: u32,
+    },
 }
 
 /// The key that decides a task's best possible speed in the pool.
@@ -331,6 +344,13 @@ struct Simulation<'a> {
     duplicated: u64,
     commands_rejected: u64,
     events: Vec<Event>,
+    /// Submissions not yet accepted, kept to submit again when admission control turns them away
+    /// (only when it can: see `Simulation::keeps_submissions`).
+    unaccepted: FxHashMap<u64, TaskSpec>,
+    keeps_submissions: bool,
+    /// Submissions admission control deferred, and refused as overloaded.
+    deferrals: u64,
+    rejections: u64,
     /// Time series for the visual report (read-only bookkeeping: it never changes a decision).
     timeline: Option<TimelineRecorder>,
     /// Simulated time of the last tick.
@@ -351,6 +371,7 @@ impl<'a> Simulation<'a> {
         if let Some(depth) = config.prefetch {
             pool.prefetch_max = depth;
         }
+        pool.spike = workload::spike(config.scenario, config.tasks);
         let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
         let arrival_gap_mean_ns = arrival_gap_mean_ns(config, &pool, &maker);
         let present = vec![true; pool.workers.len()];
@@ -366,7 +387,15 @@ impl<'a> Simulation<'a> {
         present: Vec<bool>,
         arrival_gap_mean_ns: f64,
     ) -> Result<Simulation<'a>, SimError> {
-        let engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
+        let mut engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
+        if let Some((marks, wait_high_ms, per_worker)) = pool.admission {
+            engine_config.admission_set_pending_per_worker = per_worker;
+            engine_config.admission_pending_low = marks.low;
+            engine_config.admission_pending_high = marks.high;
+            engine_config.admission_pending_reject = marks.reject;
+            engine_config.admission_wait_high_ms = wait_high_ms;
+        }
+        let keeps_submissions = engine_keeps_submissions(&engine_config, config.tasks);
         let mut engine = Engine::new(engine_config)?;
         if let Some(path) = &config.record {
             let file = std::fs::File::create(path)
@@ -424,6 +453,10 @@ impl<'a> Simulation<'a> {
             duplicated: 0,
             commands_rejected: 0,
             events: Vec::new(),
+            keeps_submissions,
+            unaccepted: FxHashMap::default(),
+            deferrals: 0,
+            rejections: 0,
             timeline: None,
             end_ns: 0,
         })
@@ -671,6 +704,18 @@ impl<'a> Simulation<'a> {
                 };
                 self.push(command);
             }
+            Happening::Cancel { task } if self.unaccepted.remove(&u64::from(task)).is_some() => {
+                // Cancelled while its submission waits to be made again: it never reaches the engine.
+                self.tasks[task as usize].fate = TaskFate::Cancelled;
+                self.tasks_ended += 1;
+            }
+            Happening::Resubmit { task } => {
+                if let Some(spec) = self.unaccepted.get(&u64::from(task)) {
+                    let spec = spec.clone();
+                    self.tasks[task as usize].submitted_ns = time_ns;
+                    self.push(Command::SubmitTask(spec));
+                }
+            }
             Happening::Cancel { task } => {
                 if !self.tasks[task as usize].fate.ended() {
                     self.tasks[task as usize].cancel_sent = true;
@@ -726,7 +771,12 @@ impl<'a> Simulation<'a> {
         }
         self.submit_arrivals(time_ns, arrivals);
         if self.next_task < config.tasks {
-            let gap = -self.arrival_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
+            let mut gap = -self.arrival_gap_mean_ns * (1.0 - self.rng.random::<f64>()).ln();
+            if let Some(spike) = self.pool.spike
+                && (spike.from..spike.to).contains(&self.next_task)
+            {
+                gap /= f64::from(spike.factor);
+            }
             self.at(time_ns + gap as u64, Happening::Arrival);
         }
     }
@@ -784,6 +834,9 @@ impl<'a> Simulation<'a> {
             }
             if let Some(cancel_at_ns) = cancel_at_ns {
                 self.at(cancel_at_ns.max(time_ns), Happening::Cancel { task: id.0 as u32 });
+            }
+            if self.keeps_submissions {
+                self.unaccepted.insert(id.0, generated.spec.clone());
             }
             batch.push(generated.spec);
         }
@@ -860,6 +913,7 @@ impl<'a> Simulation<'a> {
             placed_ns: 0,
             started_ns: 0,
             first_placed_ns: u64::MAX,
+            submitted_ns: arrival_ns,
             min_duration_ns,
             cancel_sent: false,
         }
@@ -872,6 +926,7 @@ impl<'a> Simulation<'a> {
         for event in events.drain(..) {
             match event {
                 Event::TaskAccepted { task } => {
+                    self.unaccepted.remove(&task.0);
                     let truth = &mut self.tasks[task.0 as usize];
                     if truth.fate == TaskFate::NotArrived {
                         truth.fate = TaskFate::Pending;
@@ -923,6 +978,29 @@ impl<'a> Simulation<'a> {
                     self.end(now_ns, task, TaskFate::Unschedulable);
                     self.count(now_ns, Count::Unschedulable);
                 }
+                Event::CommandRejected {
+                    command: CommandKind::SubmitTask,
+                    error:
+                        CommandError::Submit(answer @ (SubmitError::Deferred { .. } | SubmitError::Overloaded { .. })),
+                } => {
+                    // Admission control turned it away: the coordinator submits it again when told.
+                    let (task, retry_after_ms) = match answer {
+                        SubmitError::Deferred { task, retry_after_ms, .. } => {
+                            self.deferrals += 1;
+                            (task, retry_after_ms)
+                        }
+                        SubmitError::Overloaded { task, retry_after_ms, .. } => {
+                            self.rejections += 1;
+                            (task, retry_after_ms)
+                        }
+                        _ => unreachable!("matched above"),
+                    };
+                    if self.unaccepted.contains_key(&task.0) {
+                        self.at(now_ns + retry_after_ms * 1_000_000, Happening::Resubmit { task: task.0 as u32 });
+                    } else {
+                        self.violation(format!("{task} was turned away but the coordinator kept no copy"));
+                    }
+                }
                 Event::CommandRejected { command, error } => {
                     self.count(now_ns, Count::CommandRejected);
                     // A cancel racing the task's end, or a task given back after the engine let it go
@@ -970,7 +1048,7 @@ impl<'a> Simulation<'a> {
         }
         let mut first_wait_ns = None;
         if truth.first_placed_ns == u64::MAX {
-            let wait_ns = (now_ns - truth.arrival_ns).max(1);
+            let wait_ns = (now_ns - truth.submitted_ns).max(1);
             self.wait_ns.saturating_record(wait_ns);
             self.wait_by_priority_ns[usize::from(truth.priority)].saturating_record(wait_ns);
             first_wait_ns = Some(wait_ns);
@@ -1151,6 +1229,16 @@ impl<'a> Simulation<'a> {
     }
 }
 
+/// Whether the coordinator must keep each submission until it is accepted: when admission control
+/// could turn one away in a run of `tasks` tasks.
+fn engine_keeps_submissions(config: &EngineConfig, tasks: u64) -> bool {
+    config.backpressure
+        && (config.admission_pending_high <= tasks
+            || config.admission_tick_work_max > 0
+            || config.admission_wait_high_ms > 0
+            || config.admission_set_pending_per_worker > 0)
+}
+
 /// Checks a simulation's parameters.
 fn validate(config: &SimConfig) -> Result<(), SimError> {
     let range = |field, value: u64, low: u64, high: u64, range| {
@@ -1272,6 +1360,8 @@ impl Simulation<'_> {
             attempts_failed: counters.attempts_failed,
             failed_attempts: counters.attempts_failed,
             quarantines: counters.quarantines,
+            deferrals: self.deferrals,
+            rejections: self.rejections,
             steals: counters.steals,
             migrations: counters.migrations,
             commands_rejected: self.commands_rejected,

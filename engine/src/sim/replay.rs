@@ -238,6 +238,9 @@ impl Feed {
             contention_permille: sim.pool.contention_permille,
             cold_starts: sim.pool.cold_starts,
             crash_every: sim.pool.crash_every,
+            // Arrivals and the engine's admission marks come from the recording.
+            spike: None,
+            admission: None,
         };
         let feed = Feed { reader, next: feed_next, imports, trace: Xxh3::new(), recorded: None, warnings: Vec::new() };
         Ok((feed, pool))

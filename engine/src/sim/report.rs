@@ -85,6 +85,12 @@ pub struct SimReport {
     /// Workers quarantined for failing too often.
     #[serde(default)]
     pub quarantines: u64,
+    /// Submissions admission control deferred (each submitted again after its retry-after hint).
+    #[serde(default)]
+    pub deferrals: u64,
+    /// Submissions admission control refused as overloaded (each submitted again after its hint).
+    #[serde(default)]
+    pub rejections: u64,
     /// Queued tasks the engine recalled for idle workers (work stealing decisions).
     #[serde(default)]
     pub steals: u64,
@@ -204,6 +210,13 @@ impl SimReport {
             "  retries      {} requeues, {} failed attempts, {} refused commands, {} quarantines",
             self.requeues, self.attempts_failed, self.commands_rejected, self.quarantines
         );
+        if self.deferrals + self.rejections > 0 {
+            let _ = writeln!(
+                text,
+                "  admission    {} deferred, {} refused (each submitted again after its hint)",
+                self.deferrals, self.rejections
+            );
+        }
         if self.steals > 0 {
             let _ = writeln!(text, "  stealing     {} recalls, {} migrations", self.steals, self.migrations);
         }

@@ -94,6 +94,8 @@ pub enum Scenario {
     Flaky,
     /// The families pool and mix, where one worker in ten dies once half the tasks have arrived.
     Crash,
+    /// The families pool and mix, where a tenth of the tasks arrive at ten times the usual rate.
+    Spike,
     /// A test suite handed out at once on two-slot CI agents with deep run queues, where run times are
     /// heavy-tailed and mispredicted: lognormal (σ 1), 1% of tests hanging 10× longer, and one agent in
     /// ten 3× slower than its registration suggests.
@@ -112,6 +114,7 @@ impl Scenario {
             Scenario::Priorities,
             Scenario::Flaky,
             Scenario::Crash,
+            Scenario::Spike,
             Scenario::Stragglers,
             Scenario::EtcBraun(EtcClass {
                 task_high: true,
@@ -132,6 +135,7 @@ impl Scenario {
             Scenario::Flaky => "flaky".to_owned(),
             Scenario::Crash => "crash".to_owned(),
             Scenario::Stragglers => "stragglers".to_owned(),
+            Scenario::Spike => "spike".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -153,6 +157,10 @@ impl Scenario {
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
             Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
             Scenario::Crash => "the families pool and mix; one worker in ten dies halfway through".to_owned(),
+            Scenario::Spike => {
+                "the families pool and mix; tasks 30-40% arrive at 10x the rate; admission marks 0.5x/1x/8x the slots"
+                    .to_owned()
+            }
             Scenario::Stragglers => {
                 "a suite handed out at once to 2-slot agents with run queues of 128; heavy-tailed run times, 1 agent in 10 3x slow"
                     .to_owned()
@@ -183,7 +191,7 @@ impl Scenario {
     pub fn default_size(self) -> (u32, u64) {
         match self {
             Scenario::Default | Scenario::Original => (10_000, 1_000_000),
-            Scenario::Families | Scenario::Flaky | Scenario::Crash => (200, 8_000),
+            Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => (200, 8_000),
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
             Scenario::EtcBraun(_) => (16, 512),
@@ -305,6 +313,22 @@ pub struct Pool {
     /// Every how many workers one dies (stops heartbeating, running and reporting) once half the tasks
     /// have arrived; 0: none dies.
     pub crash_every: u32,
+    /// A burst of arrivals, if any.
+    pub spike: Option<Spike>,
+    /// The admission marks, queue-delay target (ms) and backlog per eligible worker the engine is given,
+    /// instead of the config's.
+    pub admission: Option<(ballast_components::admission::Marks, u64, u64)>,
+}
+
+/// A burst: tasks `from..to` (by id) arrive `factor` times as fast as the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spike {
+    /// The first task of the burst.
+    pub from: u64,
+    /// The task after its last.
+    pub to: u64,
+    /// How many times the normal arrival rate.
+    pub factor: u32,
 }
 
 /// How many models a simulated worker keeps loaded.
@@ -333,7 +357,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         .map(|index| {
             let id = WorkerId(u64::from(index));
             match scenario {
-                Scenario::Default | Scenario::Families | Scenario::Crash => {
+                Scenario::Default | Scenario::Families | Scenario::Crash | Scenario::Spike => {
                     let machine_speed = machine.sample(rng);
                     default_worker(id, rng, machine_speed)
                 }
@@ -362,7 +386,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     let (arrivals, failures, cancels_per_million, prefetch_max) = match scenario {
         // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures; 0.2% of
         // tests cancelled by the coordinator.
-        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => (
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => (
             Arrivals::Batches { len: (50, 1_000), load_percent: 85 },
             FailureRates { retryable: 0.01, permanent: 0.003 },
             2_000,
@@ -378,11 +402,23 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
-        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => 300,
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => 300,
         _ => 0,
     };
-    let cold_starts = matches!(scenario, Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash);
+    let cold_starts = matches!(
+        scenario,
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike
+    );
     let crash_every = if scenario == Scenario::Crash { 10 } else { 0 };
+    // Under a spike, the engine holds about one task per slot waiting before it defers, half of that
+    // before it accepts again, and refuses at eight per slot; and it defers the work of any kind whose
+    // oldest task has waited a minute or that has two tasks waiting per worker that may run them.
+    let slots: u64 = workers.iter().map(|worker| u64::from(worker.spec.slots)).sum();
+    let admission = (scenario == Scenario::Spike).then(|| {
+        let marks =
+            ballast_components::admission::Marks { low: slots / 2, high: slots.max(1), reject: 8 * slots.max(1) };
+        (marks, SPIKE_WAIT_HIGH_MS, 2)
+    });
     Pool {
         workers,
         arrivals,
@@ -392,7 +428,18 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         contention_permille,
         cold_starts,
         crash_every,
+        spike: None,
+        admission,
     }
+}
+
+/// The queue delay at which the `spike` scenario's engine defers submissions of the same kind.
+pub const SPIKE_WAIT_HIGH_MS: u64 = 60_000;
+
+/// The burst of a scenario of `tasks` tasks: in `spike`, tasks from 30% to 40% of the run arrive at ten
+/// times the usual rate.
+pub fn spike(scenario: Scenario, tasks: u64) -> Option<Spike> {
+    (scenario == Scenario::Spike).then_some(Spike { from: tasks * 3 / 10, to: tasks * 4 / 10, factor: 10 })
 }
 
 /// Makes the tasks of a scenario, one at a time.
@@ -421,7 +468,9 @@ impl TaskMaker {
     /// The next task.
     pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
         match self.scenario {
-            Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash => default_task(id, rng),
+            Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => {
+                default_task(id, rng)
+            }
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
             Scenario::Priorities => priorities_task(id, rng),
