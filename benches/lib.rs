@@ -119,7 +119,7 @@ impl SteadyState {
         for index in 0..count {
             let worker = workers[(self.next_task as usize + index) % workers.len()];
             let busy = (index % 100) as f32 / 100.0;
-            let utilization = UtilizationReport { cpu: busy, memory: busy, gpu: 0.0 };
+            let utilization = UtilizationReport { cpu: busy, memory: busy, gpu: 0.0, heat: None };
             self.engine.push(Command::Heartbeat { worker, utilization: Some(utilization) }).expect("inbox has room");
         }
         self.next_task += count as u64;

@@ -239,6 +239,9 @@ pub struct EngineConfig {
     pub thermal_hot_after_ms: u64,
     /// An idle worker cools for this long before it is cold, in milliseconds.
     pub thermal_cooldown_ms: u64,
+    /// Whether thermal states change placement (a warming worker takes half its slots, a hot one is
+    /// spared, a cooling one drains); without it they are only tracked and reported.
+    pub thermal_aware: bool,
     /// Whether workers that fail too many attempts are quarantined (no new work for a while).
     pub quarantine: bool,
     /// Recent failures a worker must have before its failure rate is judged: with the fleet's usual 1%
@@ -353,6 +356,9 @@ impl Default for EngineConfig {
             thermal_warmup_ms: 30_000,
             thermal_hot_after_ms: 300_000,
             thermal_cooldown_ms: 60_000,
+            // Off by default: without telemetry the states are inferred from load alone, and on a fleet
+            // that does not throttle they only take capacity away (see the `thermal` scenario).
+            thermal_aware: false,
             quarantine: true,
             quarantine_failures_min: 6,
             quarantine_failure_permille: 200,

@@ -119,6 +119,10 @@ pub struct UtilizationReport {
     pub memory: f32,
     /// GPU busy fraction.
     pub gpu: f32,
+    /// How hot the machine is, if it reports it: 0 cool, 0.5 where it starts to throttle, 1 throttled
+    /// hard (e.g. from its temperature between idle and throttling). It replaces the engine's estimate
+    /// from load (see `ballast_systems::health`).
+    pub heat: Option<f32>,
 }
 
 /// An inbound command. The set is closed: every coordinator interaction is one of these.

@@ -88,6 +88,11 @@ pub struct Load {
     pub slots_used: u32,
     /// Tasks the worker may hold beyond its slots, in its run queue.
     pub prefetch: u32,
+    /// At most this many seats, whatever the slots and run queue (thermal awareness: half the slots
+    /// while warming, none while cooling); `None`: no limit.
+    pub seat_limit: Option<u32>,
+    /// Hot: placement spares it (it costs more; see `ballast_systems::policy`).
+    pub hot: bool,
     /// CPU reserved, in thousandths of a core.
     pub cpu_milli_used: u32,
     /// Host memory reserved, in MiB.
@@ -147,7 +152,8 @@ impl Load {
     /// Seats in all: the slots plus the run queue.
     #[inline]
     pub fn seats(&self, capabilities: &Capabilities) -> u32 {
-        capabilities.slots.saturating_add(self.prefetch)
+        let seats = capabilities.slots.saturating_add(self.prefetch);
+        self.seat_limit.map_or(seats, |limit| seats.min(limit))
     }
 
     /// Whether the worker has a free seat.
@@ -197,10 +203,11 @@ impl Load {
         }
     }
 
-    /// Whether every reservation is within the worker's capacity.
+    /// Whether every reservation is within the worker's resources (CPU, memory, GPUs). Seats (slots, run
+    /// queue, thermal limit) gate new placements only ([`Load::fit`]); they may be lowered below what a
+    /// worker holds, which then takes nothing new until it is under them again.
     pub fn within(&self, capabilities: &Capabilities) -> bool {
-        self.slots_used <= self.seats(capabilities)
-            && self.cpu_milli_used <= capabilities.cpu_milli
+        self.cpu_milli_used <= capabilities.cpu_milli
             && self.memory_used_mib <= capabilities.memory_mib
             && (0..GPU_DEVICES_MAX).all(|device| match capabilities.gpus.get(device) {
                 Some(gpu) => {
@@ -253,6 +260,8 @@ pub struct Utilization {
     pub memory: f32,
     /// GPU busy fraction (mean over devices).
     pub gpu: f32,
+    /// Reported heat (0 cool, 0.5 throttling), if the worker reports it.
+    pub heat: Option<f32>,
     /// When it was reported.
     pub reported_at: Timestamp,
 }
@@ -324,6 +333,17 @@ impl Health {
     }
 }
 
+/// What a thermal state does to placement when the engine is thermal-aware: the seat limit (half the
+/// slots, at least one, while warming; none while cooling) and whether the worker is spared (hot).
+pub fn thermal_effect(state: ThermalState, slots: u32) -> (Option<u32>, bool) {
+    match state {
+        ThermalState::Cold | ThermalState::Warm => (None, false),
+        ThermalState::Warming => (Some(slots.div_ceil(2).max(1)), false),
+        ThermalState::Hot => (None, true),
+        ThermalState::Cooling => (Some(0), false),
+    }
+}
+
 /// A worker's thermal state: how warm its caches, models and clocks are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ThermalState {
@@ -336,7 +356,7 @@ pub enum ThermalState {
     Warm,
     /// Fully loaded for a long time.
     Hot,
-    /// Work stopped after being hot or warm.
+    /// No longer fully loaded after being hot: cooling down.
     Cooling,
 }
 
@@ -360,6 +380,12 @@ pub struct Thermal {
     pub state: ThermalState,
     /// When it was entered.
     pub since: Timestamp,
+    /// Since when a warm worker has been found idle (it goes cold after `thermal_cooldown_ms`).
+    pub idle_since: Option<Timestamp>,
+    /// Its estimated heat, in thousandths (0 cool, 500 hot; see `ballast_systems::health`).
+    pub heat_milli: u32,
+    /// When the heat was last brought up to date.
+    pub heat_at: Timestamp,
 }
 
 /// The tasks placed on a worker (assigned or running), in placement order.

@@ -579,7 +579,8 @@ impl Engine {
             if worker.slot.index() != slot {
                 violations.push(format!("{} sits in slot {slot} but says {}", worker.id, worker.slot.0));
             }
-            let mut expected = Load { prefetch: load.prefetch, ..Load::default() };
+            let mut expected =
+                Load { prefetch: load.prefetch, seat_limit: load.seat_limit, hot: load.hot, ..Load::default() };
             for &task_entity in &tasks.tasks {
                 if !placed.insert(task_entity) {
                     violations.push(format!("a task is listed on two workers (again on {})", worker.id));

@@ -135,7 +135,12 @@ pub fn run_command_stream(data: &[u8]) -> Vec<String> {
             0 => Command::RegisterWorker(worker_spec(&mut bytes)),
             1 => Command::Heartbeat {
                 worker: worker(&mut bytes),
-                utilization: Some(UtilizationReport { cpu: bytes.f32(), memory: bytes.f32(), gpu: bytes.f32() }),
+                utilization: Some(UtilizationReport {
+                    cpu: bytes.f32(),
+                    memory: bytes.f32(),
+                    gpu: bytes.f32(),
+                    heat: None,
+                }),
             },
             2 => Command::DrainWorker { worker: worker(&mut bytes) },
             3 => Command::RemoveWorker { worker: worker(&mut bytes) },

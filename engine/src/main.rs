@@ -315,6 +315,9 @@ struct SimArgs {
     /// No admission control: every valid submission is accepted, however much waits.
     #[arg(long)]
     no_backpressure: bool,
+    /// Thermal states do not change placement (they are only reported), even where machines heat up.
+    #[arg(long)]
+    no_thermal: bool,
     /// Tasks a worker may hold beyond its slots (`prefetch_max`), instead of the scenario's depth.
     #[arg(long)]
     prefetch: Option<u32>,
@@ -425,6 +428,7 @@ fn run_sim(args: SimArgs) -> Result<()> {
         record: args.record.clone(),
         history_file: args.history.clone(),
         prefetch: args.prefetch,
+        thermal_aware: args.no_thermal.then_some(false),
         ..SimConfig::default()
     };
     let bar = progress_bar(args.quiet, config.tasks);

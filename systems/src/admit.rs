@@ -239,12 +239,13 @@ fn check_utilization(
     report: UtilizationReport,
     now: Timestamp,
 ) -> Result<Utilization, WorkerCommandError> {
-    for (field, value) in [("cpu", report.cpu), ("memory", report.memory), ("gpu", report.gpu)] {
+    let heat = report.heat.unwrap_or(0.0);
+    for (field, value) in [("cpu", report.cpu), ("memory", report.memory), ("gpu", report.gpu), ("heat", heat)] {
         if !(0.0..=1.0).contains(&value) {
             return Err(WorkerCommandError::BadUtilization { worker, field, value });
         }
     }
-    Ok(Utilization { cpu: report.cpu, memory: report.memory, gpu: report.gpu, reported_at: now })
+    Ok(Utilization { cpu: report.cpu, memory: report.memory, gpu: report.gpu, heat: report.heat, reported_at: now })
 }
 
 /// Registers a worker: validates, spawns, allocates its slot and indexes it.
@@ -293,7 +294,7 @@ fn worker_bundle(
         capabilities,
         Load { prefetch, ..Load::default() },
         Health { state_since: now, last_heartbeat_at: now, ..Health::default() },
-        Thermal { since: now, ..Thermal::default() },
+        Thermal { since: now, heat_at: now, ..Thermal::default() },
         Utilization { reported_at: now, ..Utilization::default() },
         WorkerTasks::default(),
         History::default(),

@@ -17,12 +17,23 @@
 //! scan finds `quarantine_ms` passed, on probation (its record of recent attempts starts afresh).
 //! Heartbeats do not end a quarantine; a quarantined worker that goes silent is handled as any other.
 //!
-//! # Thermal states (first version: tracked and reported, not yet scored)
-//! `cold → warming` when a cold or cooling worker receives work (at placement);
-//! `warming → warm` after `thermal_warmup_ms`;
-//! `warm → hot` when it is still fully loaded `thermal_hot_after_ms` after becoming warm;
-//! `warm | hot → cooling` when it is found idle (hot: found not fully loaded);
-//! `cooling → cold` after `thermal_cooldown_ms` idle, `cooling → warm` if it is busy again by then.
+//! # Thermal states
+//! Inferred from load, sampled by this scan (so to about `health_check_interval_ms`):
+//! `cold → warming` when a cold worker receives work (at placement);
+//! `warming → warm` after `thermal_warmup_ms`, `warming → cold` if found idle before;
+//! `warm → hot` when its estimated heat reaches 0.5: heat rises at `(u − 0.6) / τ` per second at
+//! utilization `u` (reserved share of its slots) and falls the same way, within 0..1, with
+//! `τ = 0.8 × thermal_hot_after_ms`, so a worker fully loaded from cool is hot after
+//! `thermal_hot_after_ms` and one below 60% busy never is (a first-order thermal model of a machine);
+//! `warm → cold` when found idle throughout `thermal_cooldown_ms`;
+//! `hot → cooling` when found no longer fully loaded;
+//! `cooling → warm` (busy) or `→ cold` (idle) after `thermal_cooldown_ms`.
+//! With `thermal_aware` the states change placement ([`thermal_effect`]): a warming worker takes at
+//! most half its slots (partial load while its caches and clocks come up), a hot one costs a quarter
+//! more and sits 16 levels higher in the index (spared: work goes elsewhere when it can), and a
+//! cooling one takes nothing new (it drains) until it has cooled. Without it they are only reported.
+//!
+//! [`thermal_effect`]: ballast_components::worker::thermal_effect
 //!
 //! # Attempt timeouts
 //! Each placement of a task with a timeout pushes its deadline into [`Timeouts`]; entries are checked
@@ -35,7 +46,7 @@ use bevy_ecs::prelude::*;
 use ballast_components::clock::Timestamp;
 use ballast_components::message::{RemovalReason, RequeueReason};
 use ballast_components::work::HealthSchedule;
-use ballast_components::worker::{HealthState, Thermal, ThermalState};
+use ballast_components::worker::{HealthState, Thermal, ThermalState, thermal_effect};
 
 use crate::pool::Pool;
 
@@ -65,6 +76,9 @@ fn severity(state: HealthState) -> u8 {
     }
 }
 
+/// The heat at which a warm worker is hot, in thousandths.
+pub const HOT_HEAT_MILLI: u32 = 500;
+
 /// Timings of the thermal state machine, in nanoseconds.
 #[derive(Clone, Copy, Debug)]
 pub struct ThermalTimings {
@@ -76,16 +90,43 @@ pub struct ThermalTimings {
     pub cooldown_ns: u64,
 }
 
-/// The thermal state a worker moves to at `now`, given whether it is busy and fully loaded.
-pub fn next_thermal(thermal: Thermal, busy: bool, full: bool, now: Timestamp, timings: ThermalTimings) -> Thermal {
+/// A worker's heat in thousandths after `elapsed_ns` at `utilization_permille` from `heat_milli`
+/// (see the module docs).
+pub fn heated_milli(heat_milli: u32, utilization_permille: u32, elapsed_ns: u64, hot_after_ns: u64) -> u32 {
+    let tau_ns = (hot_after_ns / 5 * 4).max(1) as i128;
+    let delta = (i128::from(utilization_permille.min(1_000)) - 600) * i128::from(elapsed_ns) / tau_ns;
+    (i128::from(heat_milli) + delta).clamp(0, 1_000) as u32
+}
+
+/// The thermal state a worker moves to at `now`, given whether it is busy and fully loaded and how
+/// much of its slots is reserved (thousandths).
+pub fn next_thermal(
+    thermal: Thermal,
+    busy: bool,
+    full: bool,
+    utilization_permille: u32,
+    now: Timestamp,
+    timings: ThermalTimings,
+) -> Thermal {
     let elapsed = now.since(thermal.since);
-    let to = |state| Thermal { state, since: now };
+    let heat_milli =
+        heated_milli(thermal.heat_milli, utilization_permille, now.since(thermal.heat_at), timings.hot_after_ns);
+    let thermal = Thermal { heat_milli, heat_at: now, ..thermal };
+    let to = |state| Thermal { state, since: now, idle_since: None, ..thermal };
     match thermal.state {
         ThermalState::Cold if busy => to(ThermalState::Warming),
-        ThermalState::Warming if !busy => to(ThermalState::Cooling),
+        ThermalState::Warming if !busy => to(ThermalState::Cold),
         ThermalState::Warming if elapsed >= timings.warmup_ns => to(ThermalState::Warm),
-        ThermalState::Warm if !busy => to(ThermalState::Cooling),
-        ThermalState::Warm if full && elapsed >= timings.hot_after_ns => to(ThermalState::Hot),
+        ThermalState::Warm => {
+            let idle_since = if busy { None } else { Some(thermal.idle_since.unwrap_or(now)) };
+            if idle_since.is_some_and(|since| now.since(since) >= timings.cooldown_ns) {
+                to(ThermalState::Cold)
+            } else if heat_milli >= HOT_HEAT_MILLI {
+                to(ThermalState::Hot)
+            } else {
+                Thermal { idle_since, ..thermal }
+            }
+        }
         ThermalState::Hot if !full => to(ThermalState::Cooling),
         ThermalState::Cooling if elapsed >= timings.cooldown_ns => {
             to(if busy { ThermalState::Warm } else { ThermalState::Cold })
@@ -101,6 +142,7 @@ pub fn check_worker_health(
     mut changes: Local<Vec<(Entity, Option<HealthState>)>>,
     mut released: Local<Vec<Entity>>,
     mut depths: Local<Vec<(Entity, u64)>>,
+    mut heated: Local<Vec<(Entity, Thermal)>>,
 ) {
     let now = pool.now();
     if now < schedule.next_check_at {
@@ -115,15 +157,22 @@ pub fn check_worker_health(
     };
     changes.clear();
     released.clear();
+    heated.clear();
     for mut worker in pool.workers.iter_mut() {
         let entity = worker.entity;
         if worker.health.quarantined_until.is_some_and(|until| until <= now) {
             released.push(entity);
         }
         let busy = !worker.load.is_idle();
-        let full = worker.load.slots_used >= worker.capabilities.slots;
-        let thermal = next_thermal(*worker.thermal, busy, full, now, timings);
-        if thermal != *worker.thermal {
+        let slots = worker.capabilities.slots.max(1);
+        let full = worker.load.slots_used >= slots;
+        let utilization_permille = worker.load.slots_used.min(slots) * 1_000 / slots;
+        let thermal = next_thermal(*worker.thermal, busy, full, utilization_permille, now, timings);
+        let effect = thermal_effect(thermal.state, worker.capabilities.slots);
+        let applied = (worker.load.seat_limit, worker.load.hot) == effect || !config.thermal_aware;
+        if thermal.state != worker.thermal.state || !applied {
+            heated.push((entity, thermal));
+        } else if thermal != *worker.thermal {
             *worker.thermal = thermal;
         }
         let target = health_after_silence(
@@ -142,6 +191,9 @@ pub fn check_worker_health(
     }
     for &entity in released.iter() {
         pool.end_quarantine(entity);
+    }
+    for &(entity, thermal) in heated.iter() {
+        pool.set_thermal(entity, thermal);
     }
     if config.prefetch_horizon_ms > 0 {
         adapt_prefetch(&mut pool, &mut depths);

@@ -86,7 +86,9 @@ pub fn level(policy: PolicyName, capabilities: &Capabilities, load: &Load, healt
         | PolicyName::PowerOfTwo => ratio_ppm(u64::from(load.slots_used) + 1, u64::from(capabilities.slots)),
         _ => dominant_share_next_ppm(capabilities, load),
     };
-    Some(level_of_share(share))
+    // A hot worker is spared: it looks a quarter of the levels more loaded than it is.
+    let spared = if load.hot { HOT_LEVELS } else { 0 };
+    Some(level_of_share(share).saturating_add(spared).min(LEVELS as u8 - 1))
 }
 
 /// Whether a worker offers scarce capabilities (GPU devices, browsers) that a task of `requirements`
@@ -286,7 +288,7 @@ pub fn exact_cost(
     let success = success_ppm(worker.history, task.family);
     // Lexicographic costs: the first part in the high bits, a tie-breaking share in the low 20 bits.
     let then = |primary: u128, share: u32| (primary << 20) | u128::from(share);
-    match policy {
+    let cost = match policy {
         // Packing policies weigh devices and fragmentation in the packing scan; here, the dominant share.
         PolicyName::ResourceAware
         | PolicyName::BestFit
@@ -323,8 +325,13 @@ pub fn exact_cost(
             );
             then(cost, share)
         }
-    }
+    };
+    // A hot worker is spared: a quarter more (thermal-aware engines only set `hot`).
+    if worker.load.hot { cost.saturating_add(cost / 4) } else { cost }
 }
+
+/// How many levels a hot worker is raised in the index (a quarter of them).
+pub const HOT_LEVELS: u8 = (LEVELS / 4) as u8;
 
 /// The predicted run time of a task on a worker.
 pub fn predicted(task: &TaskFacts, worker: &WorkerFacts) -> Prediction {

@@ -32,6 +32,7 @@ use ballast_components::task::{Assignment, Lifecycle, PlacementMethod, Placement
 use ballast_components::work::{Outcome, Outcomes, TaskWork, Timeouts, WorkerWork};
 use ballast_components::worker::{
     Capabilities, DeviceMask, Health, HealthState, Load, Thermal, ThermalState, Utilization, Worker, WorkerTasks,
+    thermal_effect,
 };
 
 /// Everything a worker entity carries that the scheduler reads or writes (history aside).
@@ -219,8 +220,9 @@ impl Pool<'_, '_> {
         worker.load.reserve(worker.capabilities, &requirements.demand, devices);
         self.metrics.counters.placed_now += 1;
         worker.tasks.tasks.push(task);
-        if matches!(worker.thermal.state, ThermalState::Cold | ThermalState::Cooling) {
-            *worker.thermal = Thermal { state: ThermalState::Warming, since: now };
+        if worker.thermal.state == ThermalState::Cold {
+            // Its effect on placement (partial load) applies from the next health scan.
+            *worker.thermal = Thermal { state: ThermalState::Warming, since: now, ..Thermal::default() };
         }
         let has_free_slot = worker.load.has_seat(worker.capabilities);
         let worker_id = worker.worker.id;
@@ -444,6 +446,25 @@ impl Pool<'_, '_> {
         Some((slot, devices))
     }
 
+    /// Moves a worker to another thermal state and, when thermal-aware, applies its effect on placement
+    /// (seat limit, spared), keeping the index in step.
+    pub fn set_thermal(&mut self, worker_entity: Entity, thermal: Thermal) {
+        let aware = self.config.thermal_aware;
+        let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
+        *worker.thermal = thermal;
+        if !aware {
+            return;
+        }
+        let (seat_limit, hot) = thermal_effect(thermal.state, worker.capabilities.slots);
+        let gained_room = seat_limit.is_none_or(|limit| worker.load.seat_limit.is_some_and(|old| limit > old));
+        worker.load.seat_limit = seat_limit;
+        worker.load.hot = hot;
+        let has_seat = worker.load.has_seat(worker.capabilities);
+        let slot = worker.worker.slot;
+        self.index.set_has_free_slot(slot, has_seat);
+        self.relevel(worker_entity, gained_room && has_seat);
+    }
+
     /// Sets how many tasks a worker may hold beyond its slots (adaptive prefetch), keeping the index in
     /// step: a worker whose run queue grew may take work again.
     pub fn set_prefetch(&mut self, worker_entity: Entity, prefetch: u32) {
@@ -649,6 +670,11 @@ impl Pool<'_, '_> {
         let mut worker = self.workers.get_mut(worker_entity).expect("a live worker");
         worker.health.last_heartbeat_at = now;
         if let Some(utilization) = utilization {
+            if let Some(heat) = utilization.heat {
+                // A reported heat replaces the estimate from load.
+                worker.thermal.heat_milli = (heat * 1_000.0).round() as u32;
+                worker.thermal.heat_at = now;
+            }
             *worker.utilization = utilization;
         }
         if worker.health.state != HealthState::Healthy {

@@ -84,13 +84,13 @@ fn commands_about_unknown_workers_and_tasks_are_refused() {
 fn utilization_must_be_a_fraction() {
     let mut engine = engine_with_worker(EngineConfig::default());
     for bad in [f32::NAN, -0.5, 1.5, f32::INFINITY, f32::NEG_INFINITY] {
-        let report = UtilizationReport { cpu: 0.5, memory: bad, gpu: 0.0 };
+        let report = UtilizationReport { cpu: 0.5, memory: bad, gpu: 0.0, heat: None };
         match engine.heartbeat(WorkerId(0), Some(report)) {
             Err(WorkerCommandError::BadUtilization { field: "memory", .. }) => {}
             other => panic!("memory {bad} gave {other:?}"),
         }
     }
-    let good = UtilizationReport { cpu: 0.0, memory: 1.0, gpu: 0.25 };
+    let good = UtilizationReport { cpu: 0.0, memory: 1.0, gpu: 0.25, heat: None };
     assert_eq!(engine.heartbeat(WorkerId(0), Some(good)), Ok(()));
 }
 

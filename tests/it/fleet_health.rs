@@ -246,3 +246,72 @@ fn under_a_spike_every_submission_is_admitted_or_deferred_and_nothing_is_lost() 
         without.wait_seconds.p99
     );
 }
+
+#[test]
+fn thermal_awareness_spares_hot_machines_and_lowers_mean_response() {
+    use ballast::sim::{self, Scenario, SimConfig};
+    let run = |thermal_aware: bool| {
+        let config = SimConfig {
+            workers: 100,
+            tasks: 20_000,
+            seed: 4,
+            scenario: Scenario::Thermal,
+            thermal_aware: Some(thermal_aware),
+            check_engine_every_tick: true,
+            ..SimConfig::default()
+        };
+        sim::run(&config, &mut |_| {}).unwrap()
+    };
+    let (with, without) = (run(true), run(false));
+    for report in [&with, &without] {
+        assert_eq!((report.tasks_lost, report.invariant_violations, report.tasks_completed), (0, 0, 20_000));
+    }
+    assert!(
+        with.response_seconds.mean < 0.95 * without.response_seconds.mean,
+        "{} vs {}",
+        with.response_seconds.mean,
+        without.response_seconds.mean
+    );
+}
+
+#[test]
+fn a_machine_reporting_heat_is_spared_then_drains_then_takes_work_again() {
+    let config = EngineConfig {
+        thermal_aware: true,
+        thermal_cooldown_ms: 5_000,
+        health_check_interval_ms: 1_000,
+        exact_scan_workers_max: 256,
+        ..EngineConfig::default()
+    };
+    let mut fleet = Fleet::new(config, 2);
+    let report = |heat| Some(UtilizationReport { cpu: 1.0, memory: 0.0, gpu: 0.0, heat: Some(heat) });
+    // Both machines take a task and warm up; worker 0 then reports that it is throttling.
+    for id in 0..2 {
+        fleet.engine.submit(TaskSpec::new(TaskId(id))).unwrap();
+    }
+    fleet.tick(1);
+    fleet.tick(31_000);
+    let state = |fleet: &Fleet, id| fleet.engine.view().worker(WorkerId(id)).unwrap().thermal.state;
+    assert_eq!((state(&fleet, 0), state(&fleet, 1)), (ThermalState::Warm, ThermalState::Warm));
+    fleet.engine.heartbeat(WorkerId(0), report(0.8)).unwrap();
+    fleet.tick(1_000);
+    assert_eq!(state(&fleet, 0), ThermalState::Hot);
+    // Spared: with both busy, a new task goes to the cool one... which has a free slot after its end.
+    fleet.engine.task_completed(TaskId(0), WorkerId(0), 1_000_000).unwrap();
+    fleet.engine.task_completed(TaskId(1), WorkerId(1), 1_000_000).unwrap();
+    fleet.engine.submit(TaskSpec::new(TaskId(2))).unwrap();
+    let events = fleet.tick(1);
+    assert!(events.contains(&Event::TaskAssigned { task: TaskId(2), worker: WorkerId(1), attempt: 1 }), "{events:?}");
+    // No longer full: it cools, and drains (a task that could only go to it waits).
+    fleet.tick(1_000);
+    assert_eq!(state(&fleet, 0), ThermalState::Cooling);
+    fleet.engine.submit(TaskSpec::new(TaskId(3))).unwrap();
+    fleet.tick(1);
+    assert_eq!(fleet.engine.view().task_state(TaskId(3)), Some(TaskState::Pending), "worker 1 is full, 0 drains");
+    // Cooled down (cold, being idle): it takes work again, and warms up.
+    fleet.engine.heartbeat(WorkerId(0), report(0.1)).unwrap();
+    fleet.tick(5_000);
+    assert!(matches!(fleet.engine.view().task(TaskId(3)), TaskLookup::Live(view) if view.worker == Some(WorkerId(0))));
+    assert_eq!(state(&fleet, 0), ThermalState::Warming);
+    assert!(fleet.engine.check_invariants().is_empty(), "{:?}", fleet.engine.check_invariants());
+}

@@ -424,7 +424,7 @@ fn reported_utilization_never_overwrites_reservations() {
     task.requirements.memory_mib = 4_096;
     engine.submit(task).unwrap();
     engine.tick(Timestamp::from_millis(10)).unwrap();
-    let idle = UtilizationReport { cpu: 0.0, memory: 0.0, gpu: 0.0 };
+    let idle = UtilizationReport { cpu: 0.0, memory: 0.0, gpu: 0.0, heat: None };
     engine.heartbeat(WorkerId(0), Some(idle)).unwrap();
     let view = engine.view();
     let worker = view.worker(WorkerId(0)).unwrap();

@@ -150,7 +150,7 @@ fn scripted_recording(path: &Path) {
     engine
         .push(Command::Heartbeat {
             worker: WorkerId(1),
-            utilization: Some(UtilizationReport { cpu: 0.5, memory: 0.25, gpu: 0.0 }),
+            utilization: Some(UtilizationReport { cpu: 0.5, memory: 0.25, gpu: 0.0, heat: None }),
         })
         .unwrap();
     // The requeued task runs again (at once or a tick later) and fails for good.

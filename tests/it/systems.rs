@@ -127,23 +127,52 @@ fn silence_walks_every_health_state() {
 #[test]
 fn thermal_states_go_through_every_transition() {
     let timings = ThermalTimings { warmup_ns: 30, hot_after_ns: 300, cooldown_ns: 60 };
-    let at = |state, since| Thermal { state, since: Timestamp(since) };
-    let step = |thermal, busy, full, now| next_thermal(thermal, busy, full, Timestamp(now), timings).state;
+    let at = |state, since| Thermal { state, since: Timestamp(since), heat_at: Timestamp(since), ..Thermal::default() };
+    // busy / full / utilization in thousandths, at `now`
+    let step = |thermal, busy, full, used, now| next_thermal(thermal, busy, full, used, Timestamp(now), timings);
     use ThermalState::*;
-    assert_eq!(step(at(Cold, 0), false, false, 100), Cold);
-    assert_eq!(step(at(Cold, 0), true, false, 100), Warming);
-    assert_eq!(step(at(Warming, 0), true, false, 29), Warming);
-    assert_eq!(step(at(Warming, 0), true, false, 30), Warm);
-    assert_eq!(step(at(Warming, 0), false, false, 10), Cooling);
-    assert_eq!(step(at(Warm, 0), true, true, 299), Warm);
-    assert_eq!(step(at(Warm, 0), true, true, 300), Hot);
-    assert_eq!(step(at(Warm, 0), true, false, 1_000), Warm);
-    assert_eq!(step(at(Warm, 0), false, false, 1), Cooling);
-    assert_eq!(step(at(Hot, 0), true, true, 1_000), Hot);
-    assert_eq!(step(at(Hot, 0), true, false, 1), Cooling);
-    assert_eq!(step(at(Cooling, 0), false, false, 59), Cooling);
-    assert_eq!(step(at(Cooling, 0), false, false, 60), Cold);
-    assert_eq!(step(at(Cooling, 0), true, false, 60), Warm);
-    let moved = next_thermal(at(Warm, 0), false, false, Timestamp(7), timings);
-    assert_eq!(moved.since, Timestamp(7), "a transition restarts the state's clock");
+    assert_eq!(step(at(Cold, 0), false, false, 0, 100).state, Cold);
+    assert_eq!(step(at(Cold, 0), true, false, 500, 100).state, Warming);
+    assert_eq!(step(at(Warming, 0), true, false, 500, 29).state, Warming);
+    assert_eq!(step(at(Warming, 0), true, false, 500, 30).state, Warm);
+    assert_eq!(step(at(Warming, 0), false, false, 0, 10).state, Cold);
+    // Warm → hot when the heat reaches 0.5: fully loaded from cool, after the hot-after time…
+    let half = step(at(Warm, 0), true, true, 1_000, 150);
+    assert_eq!((half.state, half.heat_milli), (Warm, 250));
+    assert_eq!(step(half, true, true, 1_000, 299).state, Warm);
+    assert_eq!(step(half, true, true, 1_000, 300).state, Hot);
+    // …later at 80% busy, never below 60% (the heat falls).
+    assert_eq!(step(at(Warm, 0), true, false, 800, 599).state, Warm);
+    assert_eq!(step(at(Warm, 0), true, false, 800, 600).state, Hot);
+    let cooler = step(half, true, false, 500, 270);
+    assert_eq!((cooler.state, cooler.heat_milli), (Warm, 200));
+    // A reported heat counts like an estimated one.
+    let reported = Thermal { heat_milli: 700, ..at(Warm, 0) };
+    assert_eq!(step(reported, true, false, 600, 1).state, Hot);
+    // Warm → cold only when found idle throughout the cool-down time.
+    let idle = step(at(Warm, 0), false, false, 0, 100);
+    assert_eq!((idle.state, idle.idle_since), (Warm, Some(Timestamp(100))));
+    assert_eq!(step(idle, false, false, 0, 159).state, Warm);
+    assert_eq!(step(idle, false, false, 0, 160).state, Cold);
+    assert_eq!(step(step(idle, true, false, 500, 120), false, false, 0, 160).state, Warm, "busy in between");
+    // Hot → cooling when no longer full; cooling → warm or cold after the cool-down.
+    assert_eq!(step(at(Hot, 0), true, true, 1_000, 1_000).state, Hot);
+    assert_eq!(step(at(Hot, 0), true, false, 750, 1).state, Cooling);
+    assert_eq!(step(at(Cooling, 0), false, false, 0, 59).state, Cooling);
+    assert_eq!(step(at(Cooling, 0), false, false, 0, 60).state, Cold);
+    assert_eq!(step(at(Cooling, 0), true, false, 500, 60).state, Warm);
+    let moved = step(at(Warming, 0), true, false, 500, 37);
+    assert_eq!(moved.since, Timestamp(37), "a transition restarts the state's clock");
+}
+
+#[test]
+fn thermal_states_change_placement_only_when_thermal_aware() {
+    use ThermalState::*;
+    use ballast_components::worker::thermal_effect;
+    assert_eq!(thermal_effect(Cold, 4), (None, false));
+    assert_eq!(thermal_effect(Warming, 4), (Some(2), false), "partial load");
+    assert_eq!(thermal_effect(Warming, 1), (Some(1), false));
+    assert_eq!(thermal_effect(Warm, 4), (None, false));
+    assert_eq!(thermal_effect(Hot, 4), (None, true), "spared");
+    assert_eq!(thermal_effect(Cooling, 4), (Some(0), false), "drains");
 }

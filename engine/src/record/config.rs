@@ -142,6 +142,7 @@ config_dto! {
     thermal_warmup_ms: u64,
     thermal_hot_after_ms: u64,
     thermal_cooldown_ms: u64,
+    thermal_aware: bool,
     quarantine: bool,
     quarantine_failures_min: u32,
     quarantine_failure_permille: u32,

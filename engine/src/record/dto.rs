@@ -281,6 +281,9 @@ pub struct PoolDto {
     /// Every how many workers one dies when half the tasks have arrived (0: none die).
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub crash_every: u32,
+    /// Whether machines heat up under load and throttle.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heats: bool,
 }
 
 /// A worker registration.
@@ -330,6 +333,9 @@ pub struct UtilizationDto {
     /// GPU busy fraction.
     #[serde(default, skip_serializing_if = "is_zero_f32")]
     pub gpu: f32,
+    /// Reported heat, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heat: Option<f32>,
 }
 
 /// A task submission.
@@ -720,6 +726,7 @@ impl<'a> Line<'a> {
                     cpu: report.cpu,
                     memory: report.memory,
                     gpu: report.gpu,
+                    heat: report.heat,
                 }),
             },
             Command::DrainWorker { worker } => Line::DrainWorker { t, apply, worker: worker.0 },
@@ -813,6 +820,7 @@ impl<'a> Line<'a> {
                         cpu: report.cpu,
                         memory: report.memory,
                         gpu: report.gpu,
+                        heat: report.heat,
                     }),
                 },
             ),

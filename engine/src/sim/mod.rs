@@ -88,6 +88,9 @@ pub struct SimConfig {
     pub history_file: Option<std::path::PathBuf>,
     /// The run-queue depth the engine is given (`prefetch_max`), instead of the scenario's.
     pub prefetch: Option<u32>,
+    /// Whether the engine is thermal-aware, instead of the scenario's choice (on where machines heat
+    /// up) or the engine config's.
+    pub thermal_aware: Option<bool>,
 }
 
 impl Default for SimConfig {
@@ -106,6 +109,7 @@ impl Default for SimConfig {
             record: None,
             history_file: None,
             prefetch: None,
+            thermal_aware: None,
         }
     }
 }
@@ -243,6 +247,9 @@ struct Lanes {
     queue: VecDeque<u32>,
     /// Loaded models, most recently used last (model ids interned by the simulator).
     models: Vec<u32>,
+    /// How hot the machine is (0..=1, when the pool heats), as of `heat_at_ns`.
+    heat: f64,
+    heat_at_ns: u64,
 }
 
 /// How an attempt will end.
@@ -395,6 +402,7 @@ impl<'a> Simulation<'a> {
             engine_config.admission_pending_reject = marks.reject;
             engine_config.admission_wait_high_ms = wait_high_ms;
         }
+        engine_config.thermal_aware = config.thermal_aware.unwrap_or(engine_config.thermal_aware || pool.heats);
         let keeps_submissions = engine_keeps_submissions(&engine_config, config.tasks);
         let mut engine = Engine::new(engine_config)?;
         if let Some(path) = &config.record {
@@ -415,6 +423,7 @@ impl<'a> Simulation<'a> {
                     contention_permille: pool.contention_permille,
                     cold_starts: pool.cold_starts,
                     crash_every: pool.crash_every,
+                    heats: pool.heats,
                 },
             };
             engine.start_recording(Box::new(file), Some(sim))?;
@@ -728,7 +737,12 @@ impl<'a> Simulation<'a> {
                         continue;
                     }
                     let busy = self.lanes[index].running as f32 / self.pool.workers[index].spec.slots.max(1) as f32;
-                    let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0 };
+                    // A machine that heats reports how hot it is.
+                    let heat = self.pool.heats.then(|| {
+                        self.warm_up(time_ns, index);
+                        self.lanes[index].heat as f32
+                    });
+                    let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0, heat };
                     self.push(Command::Heartbeat { worker: WorkerId(index as u64), utilization: Some(utilization) });
                 }
                 self.at(time_ns + self.config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
@@ -1092,6 +1106,7 @@ impl<'a> Simulation<'a> {
             if truth.fate != TaskFate::Placed || truth.run != Run::Queued || truth.worker as usize != worker_index {
                 continue; // it left the queue (requeued or cancelled) since
             }
+            self.warm_up(now_ns, worker_index);
             self.lanes[worker_index].running += 1;
             if let Some(timeline) = &mut self.timeline {
                 timeline.slot_started(now_ns, worker_index);
@@ -1099,7 +1114,8 @@ impl<'a> Simulation<'a> {
             let sharing = u64::from(self.lanes[worker_index].running - 1);
             let contention =
                 1.0 + f64::from(self.pool.contention_permille) / 1000.0 * sharing as f64 / f64::from(slots.max(1));
-            let mut duration_ns = (self.duration_ns(task, worker_index) as f64 * contention) as u64;
+            let heat = if self.pool.heats { workload::throttle(self.lanes[worker_index].heat) } else { 1.0 };
+            let mut duration_ns = (self.duration_ns(task, worker_index) as f64 * contention * heat) as u64;
             duration_ns += self.cold_start_ns(task, worker_index);
             let attempt = truth.attempts;
             let mut draws = attempt_rng(self.config.seed, task, attempt);
@@ -1119,6 +1135,19 @@ impl<'a> Simulation<'a> {
             self.push(Command::TaskStarted { task: TaskId(u64::from(task)), worker: WorkerId(worker_index as u64) });
             self.at(now_ns + after_ns.max(1), Happening::Finish { task, attempt, end });
         }
+    }
+
+    /// Brings a machine's heat up to `now_ns` at the utilization it has had since the last change.
+    fn warm_up(&mut self, now_ns: u64, worker_index: usize) {
+        if !self.pool.heats {
+            return;
+        }
+        let slots = self.pool.workers[worker_index].spec.slots.max(1);
+        let lanes = &mut self.lanes[worker_index];
+        let utilization = f64::from(lanes.running) / f64::from(slots);
+        let seconds = now_ns.saturating_sub(lanes.heat_at_ns) as f64 / 1e9;
+        lanes.heat = workload::heated(lanes.heat, utilization, seconds, workload::cools_poorly(worker_index));
+        lanes.heat_at_ns = now_ns;
     }
 
     /// The time the worker first spends loading the task's model, if it is not among the models it
@@ -1161,6 +1190,7 @@ impl<'a> Simulation<'a> {
             if let Some(timeline) = &mut self.timeline {
                 timeline.slot_stopped(now_ns, worker_index, started_ns);
             }
+            self.warm_up(now_ns, worker_index);
             self.lanes[worker_index].running -= 1;
             self.fill_slots(now_ns, worker_index);
         }

@@ -96,6 +96,7 @@ pub fn replay(
     let present = keep_workers(pool.workers.len(), percent, sim.seed);
     let kept = present.iter().filter(|present| **present).count();
     let dropped = present.len() - kept;
+    let thermal_aware = engine.thermal_aware;
     let config = SimConfig {
         workers: kept as u32,
         tasks: sim.tasks,
@@ -108,8 +109,10 @@ pub fn replay(
         stall_seconds_max: sim.stall_seconds_max,
         record: options.record.clone(),
         history_file: options.history.clone(),
-        // The pool is rebuilt from the recording's header, its run-queue depth with it.
+        // The pool is rebuilt from the recording's header, its run-queue depth with it, and the
+        // engine's config (thermal awareness included) from the recording's.
         prefetch: None,
+        thermal_aware: Some(thermal_aware),
     };
     validate(&config)?;
     let rng = Pcg64Mcg::seed_from_u64(sim.seed);
@@ -241,6 +244,7 @@ impl Feed {
             // Arrivals and the engine's admission marks come from the recording.
             spike: None,
             admission: None,
+            heats: sim.pool.heats,
         };
         let feed = Feed { reader, next: feed_next, imports, trace: Xxh3::new(), recorded: None, warnings: Vec::new() };
         Ok((feed, pool))

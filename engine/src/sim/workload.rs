@@ -96,6 +96,9 @@ pub enum Scenario {
     Crash,
     /// The families pool and mix, where a tenth of the tasks arrive at ten times the usual rate.
     Spike,
+    /// Four-slot CPU machines under Poisson arrivals at 70% of capacity, which heat up under load and
+    /// then run slower; one in three cools poorly (heats four times as fast). They report their heat.
+    Thermal,
     /// A test suite handed out at once on two-slot CI agents with deep run queues, where run times are
     /// heavy-tailed and mispredicted: lognormal (σ 1), 1% of tests hanging 10× longer, and one agent in
     /// ten 3× slower than its registration suggests.
@@ -115,6 +118,7 @@ impl Scenario {
             Scenario::Flaky,
             Scenario::Crash,
             Scenario::Spike,
+            Scenario::Thermal,
             Scenario::Stragglers,
             Scenario::EtcBraun(EtcClass {
                 task_high: true,
@@ -136,6 +140,7 @@ impl Scenario {
             Scenario::Crash => "crash".to_owned(),
             Scenario::Stragglers => "stragglers".to_owned(),
             Scenario::Spike => "spike".to_owned(),
+            Scenario::Thermal => "thermal".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -157,6 +162,9 @@ impl Scenario {
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
             Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
             Scenario::Crash => "the families pool and mix; one worker in ten dies halfway through".to_owned(),
+            Scenario::Thermal => {
+                "4-slot machines at 70% load that heat up and then run up to 2x slower; 1 in 3 cools poorly".to_owned()
+            }
             Scenario::Spike => {
                 "the families pool and mix; tasks 30-40% arrive at 10x the rate; admission marks 0.5x/1x/8x the slots"
                     .to_owned()
@@ -192,6 +200,7 @@ impl Scenario {
         match self {
             Scenario::Default | Scenario::Original => (10_000, 1_000_000),
             Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => (200, 8_000),
+            Scenario::Thermal => (100, 20_000),
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
             Scenario::EtcBraun(_) => (16, 512),
@@ -315,6 +324,9 @@ pub struct Pool {
     pub crash_every: u32,
     /// A burst of arrivals, if any.
     pub spike: Option<Spike>,
+    /// Whether machines heat up under load and throttle (see [`throttle`]); the engine is then made
+    /// thermal-aware unless told otherwise.
+    pub heats: bool,
     /// The admission marks, queue-delay target (ms) and backlog per eligible worker the engine is given,
     /// instead of the config's.
     pub admission: Option<(ballast_components::admission::Marks, u64, u64)>,
@@ -373,6 +385,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
                     uniform_worker(id, 1, if fast { 5.0 } else { 1.0 })
                 }
                 Scenario::Priorities => uniform_worker(id, 4, 1.0),
+                Scenario::Thermal => uniform_worker(id, 4, machine.sample(rng)),
                 Scenario::Stragglers => {
                     // One agent in ten is a straggler (a noisy neighbour, a throttled box): 3× slower
                     // than it looks, since it registers like every other.
@@ -399,6 +412,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         }
         Scenario::EtcBraun(_) => (Arrivals::AllAtOnce, FailureRates::default(), 0, 512),
         Scenario::Stragglers => (Arrivals::AllAtOnce, FailureRates::default(), 0, STRAGGLERS_PREFETCH),
+        Scenario::Thermal => (Arrivals::Poisson { load_percent: 70 }, FailureRates::default(), 0, 0),
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
@@ -430,7 +444,30 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         crash_every,
         spike: None,
         admission,
+        heats: scenario == Scenario::Thermal,
     }
+}
+
+/// Seconds of full load that take a machine's heat from 0 to 0.4 (it rises at `(u − 0.6) / τ` per
+/// second at utilization `u`, so it stays cool below 60% busy): throttling starts (heat 0.5) after
+/// about five minutes fully loaded, like the engine's default `thermal_hot_after_ms`.
+pub const HEAT_TAU_SECONDS: f64 = 240.0;
+
+/// A machine's heat after `seconds` at utilization `utilization` from `heat` (kept in 0..=1); a machine
+/// that cools poorly heats (and cools) four times as fast.
+pub fn heated(heat: f64, utilization: f64, seconds: f64, cools_poorly: bool) -> f64 {
+    let tau = if cools_poorly { HEAT_TAU_SECONDS / 4.0 } else { HEAT_TAU_SECONDS };
+    (heat + (utilization - 0.6) * seconds / tau).clamp(0.0, 1.0)
+}
+
+/// Whether worker `index` of a pool that heats cools poorly (one in three).
+pub fn cools_poorly(index: usize) -> bool {
+    index.is_multiple_of(3)
+}
+
+/// How much longer a task started at `heat` runs: not at all up to 0.5, twice as long at 1.
+pub fn throttle(heat: f64) -> f64 {
+    1.0 + 2.0 * (heat - 0.5).max(0.0)
 }
 
 /// The queue delay at which the `spike` scenario's engine defers submissions of the same kind.
@@ -471,6 +508,7 @@ impl TaskMaker {
             Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => {
                 default_task(id, rng)
             }
+            Scenario::Thermal => mixed_speed_task(id, rng),
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
             Scenario::Priorities => priorities_task(id, rng),
