@@ -12,6 +12,12 @@
 //! - `priorities`: overload at 130% with five priority levels; p99 wait of the most urgent level (the
 //!   longest wait of the lowest level beside it, as its starvation).
 //!
+//! Beside them, one row each for the adaptation scenarios, which measure the engine's features more
+//! than its policy (so they are not primary and stay out of the geometric mean): `stragglers`
+//! (makespan over its lower bound, work stealing), `spike` (p99 wait of admitted tasks, backpressure),
+//! `churn` and `crash` (mean response, workers leaving and dying), `flaky` (failed attempts,
+//! quarantine) and `thermal` (mean response, thermal awareness).
+//!
 //! `composite (greedy)` is the default policy with batch placement off: the same scorers placing one
 //! task at a time in queue order, to measure what batch placement adds.
 
@@ -60,7 +66,7 @@ pub struct Metric {
 }
 
 /// The harness's metrics, in column order.
-pub const METRICS: [Metric; 9] = [
+pub const METRICS: [Metric; 15] = [
     Metric { scenario: "etc-braun", name: "makespan_over_lb_geomean", primary: true },
     Metric { scenario: "mixed-speed-50", name: "response_mean_s", primary: true },
     Metric { scenario: "mixed-speed-50", name: "response_p99_s", primary: false },
@@ -70,6 +76,12 @@ pub const METRICS: [Metric; 9] = [
     Metric { scenario: "families", name: "makespan_over_lb", primary: false },
     Metric { scenario: "priorities", name: "top_priority_wait_p99_s", primary: true },
     Metric { scenario: "priorities", name: "lowest_priority_wait_max_s", primary: false },
+    Metric { scenario: "stragglers", name: "makespan_over_lb", primary: false },
+    Metric { scenario: "spike", name: "wait_p99_s", primary: false },
+    Metric { scenario: "churn", name: "response_mean_s", primary: false },
+    Metric { scenario: "crash", name: "response_mean_s", primary: false },
+    Metric { scenario: "flaky", name: "failed_attempts", primary: false },
+    Metric { scenario: "thermal", name: "response_mean_s", primary: false },
 ];
 
 /// One cell of the table.
@@ -107,15 +119,28 @@ pub struct Sizes {
     pub families: (u32, u64),
     /// Workers and tasks of the priorities run.
     pub priorities: (u32, u64),
+    /// Workers and tasks of each adaptation run (`spike`, `churn`, `crash`, `flaky` and, with half the
+    /// workers and twice the tasks, `stragglers` and `thermal`).
+    pub adaptation: (u32, u64),
 }
 
 impl Sizes {
     /// The sizes of `ballast bench quality`.
-    pub const FULL: Sizes =
-        Sizes { etc_tasks: 512, mixed_speed_tasks: 10_000, families: (200, 6_000), priorities: (100, 4_000) };
+    pub const FULL: Sizes = Sizes {
+        etc_tasks: 512,
+        mixed_speed_tasks: 10_000,
+        families: (200, 6_000),
+        priorities: (100, 4_000),
+        adaptation: (100, 3_000),
+    };
     /// Small sizes, for a test that the harness works end to end.
-    pub const SMOKE: Sizes =
-        Sizes { etc_tasks: 64, mixed_speed_tasks: 400, families: (40, 300), priorities: (20, 200) };
+    pub const SMOKE: Sizes = Sizes {
+        etc_tasks: 64,
+        mixed_speed_tasks: 400,
+        families: (40, 300),
+        priorities: (20, 200),
+        adaptation: (40, 300),
+    };
 }
 
 /// One simulation the harness needs.
@@ -183,6 +208,17 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
             if wanted("priorities") {
                 let (workers, tasks) = sizes.priorities;
                 jobs.push(Job { contender, scenario: Scenario::Priorities, workers, tasks, seed });
+            }
+            let (workers, tasks) = sizes.adaptation;
+            for scenario in [Scenario::Spike, Scenario::Churn, Scenario::Crash, Scenario::Flaky] {
+                if wanted(&scenario.name()) {
+                    jobs.push(Job { contender, scenario, workers, tasks, seed });
+                }
+            }
+            for scenario in [Scenario::Stragglers, Scenario::Thermal] {
+                if wanted(&scenario.name()) {
+                    jobs.push(Job { contender, scenario, workers: workers / 2, tasks: tasks * 2, seed });
+                }
             }
         }
     }
@@ -256,6 +292,12 @@ fn value_of(metric: &Metric, reports: &[(&Job, &SimReport)]) -> Option<f64> {
                 report.wait_by_priority.iter().min_by_key(|wait| wait.priority)?.wait_seconds.max
             }
         }
+        ("stragglers", _) => find(Scenario::Stragglers)?.makespan_over_lower_bound,
+        ("spike", _) => find(Scenario::Spike)?.wait_seconds.p99,
+        ("churn", _) => find(Scenario::Churn)?.response_seconds.mean,
+        ("crash", _) => find(Scenario::Crash)?.response_seconds.mean,
+        ("flaky", _) => find(Scenario::Flaky)?.failed_attempts as f64,
+        ("thermal", _) => find(Scenario::Thermal)?.response_seconds.mean,
         _ => unreachable!("every metric is listed above"),
     })
 }

@@ -315,3 +315,36 @@ fn a_machine_reporting_heat_is_spared_then_drains_then_takes_work_again() {
     assert_eq!(state(&fleet, 0), ThermalState::Warming);
     assert!(fleet.engine.check_invariants().is_empty(), "{:?}", fleet.engine.check_invariants());
 }
+
+#[test]
+fn under_churn_nothing_is_lost_requeues_stay_bounded_and_a_replay_matches() {
+    use ballast::sim::{self, ReplayOptions, Scenario, SimConfig};
+    let path = std::env::temp_dir().join(format!("ballast-churn-{}.jsonl", std::process::id()));
+    let config = SimConfig {
+        workers: 100,
+        tasks: 3_000,
+        seed: 6,
+        scenario: Scenario::Churn,
+        check_engine_every_tick: true,
+        record: Some(path.clone()),
+        ..SimConfig::default()
+    };
+    let report = sim::run(&config, &mut |_| {}).unwrap();
+    assert_eq!(
+        (report.tasks_lost, report.tasks_duplicated, report.invariant_violations, report.commands_rejected),
+        (0, 0, 0, 0),
+        "{}",
+        report.summary()
+    );
+    let ended = report.tasks_completed + report.tasks_failed + report.tasks_cancelled + report.tasks_unschedulable;
+    assert_eq!(ended, report.tasks, "every task ends exactly once");
+    // Workers pulled out at once give back their tasks once each; drained ones give back none.
+    let steady = SimConfig { scenario: Scenario::Families, record: None, ..config.clone() };
+    let steady = sim::run(&steady, &mut |_| {}).unwrap();
+    assert!(report.requeues > steady.requeues, "{} vs {}", report.requeues, steady.requeues);
+    assert!(report.requeues <= steady.requeues + 150, "{} vs {}", report.requeues, steady.requeues);
+    // The departures and returns are part of the scenario, not of placement: a replay makes them again.
+    let outcome = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap();
+    assert!(outcome.same_assignments);
+    std::fs::remove_file(&path).ok();
+}

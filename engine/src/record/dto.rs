@@ -284,6 +284,9 @@ pub struct PoolDto {
     /// Whether machines heat up under load and throttle.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub heats: bool,
+    /// Every how many milliseconds a worker leaves and later comes back (0: none does).
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub churn_every_ms: u64,
 }
 
 /// A worker registration.

@@ -45,7 +45,7 @@ use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{
     Command, CommandError, CommandKind, Event, RequeueReason, RequirementSpec, SubmitError, TaskSpec,
-    UtilizationReport, WorkerSpec,
+    UtilizationReport, WorkerCommandError, WorkerSpec,
 };
 use ballast_components::requirements::GpuDemand;
 use ballast_components::task::PRIORITY_LEVELS;
@@ -277,6 +277,12 @@ enum Happening {
     Resubmit {
         task: u32,
     },
+    /// A worker leaves (churn).
+    Leave,
+    /// A worker that left registers again.
+    Rejoin {
+        worker: u32,
+    },
 }
 
 /// The key that decides a task's best possible speed in the pool.
@@ -323,6 +329,13 @@ struct Simulation<'a> {
     present: Vec<bool>,
     /// Workers that died (see `Pool::crash_every`): silent, running nothing, their ends never reported.
     crashed: Vec<bool>,
+    /// Workers that left for now (churn): no heartbeats until they register again; `true` from the
+    /// departure until the engine has removed them and they are back.
+    away: Vec<bool>,
+    /// Of those, the ones pulled out at once rather than drained.
+    pulled: Vec<bool>,
+    /// Departures so far (churn).
+    departures: u64,
     /// Why the run stopped early.
     stopped: Option<SimError>,
     /// The history file being written, with the family the engine detects for each model number.
@@ -424,6 +437,7 @@ impl<'a> Simulation<'a> {
                     cold_starts: pool.cold_starts,
                     crash_every: pool.crash_every,
                     heats: pool.heats,
+                    churn_every_ms: pool.churn_every_ms,
                 },
             };
             engine.start_recording(Box::new(file), Some(sim))?;
@@ -435,6 +449,9 @@ impl<'a> Simulation<'a> {
             uses: vec![WorkerUse::default(); pool.workers.len()],
             lanes: vec![Lanes::default(); pool.workers.len()],
             crashed: vec![false; pool.workers.len()],
+            away: vec![false; pool.workers.len()],
+            pulled: vec![false; pool.workers.len()],
+            departures: 0,
             pool,
             maker,
             feed,
@@ -523,6 +540,9 @@ impl<'a> Simulation<'a> {
             None => {}
         }
         self.at(config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
+        if self.pool.churn_every_ms > 0 {
+            self.at(self.pool.churn_every_ms * 1_000_000, Happening::Leave);
+        }
         let tick_ns = config.tick_interval_ms * 1_000_000;
         let mut now_ns = 0u64;
         let mut last_progress_ns = 0u64;
@@ -731,9 +751,28 @@ impl<'a> Simulation<'a> {
                     self.push(Command::CancelTask { task: TaskId(u64::from(task)) });
                 }
             }
+            Happening::Leave => self.leave(time_ns),
+            Happening::Rejoin { worker } => {
+                let index = worker as usize;
+                if self.engine.view().worker(WorkerId(u64::from(worker))).is_some() {
+                    // Still draining its last tasks: try again a little later.
+                    self.at(time_ns + 10_000_000_000, Happening::Rejoin { worker });
+                } else {
+                    self.away[index] = false;
+                    self.pulled[index] = false;
+                    self.lanes[index].models.clear();
+                    let spec = self.pool.workers[index].spec.clone();
+                    self.push(Command::RegisterWorker(spec));
+                }
+            }
             Happening::Heartbeats => {
                 for index in 0..self.pool.workers.len() {
                     if !self.present[index] || self.crashed[index] {
+                        continue;
+                    }
+                    // A worker that left sends none; one draining does until the engine lets it go.
+                    let gone = || self.engine.view().worker(WorkerId(index as u64)).is_none();
+                    if self.away[index] && (self.pulled[index] || gone()) {
                         continue;
                     }
                     let busy = self.lanes[index].running as f32 / self.pool.workers[index].spec.slots.max(1) as f32;
@@ -748,6 +787,29 @@ impl<'a> Simulation<'a> {
                 self.at(time_ns + self.config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
             }
         }
+    }
+
+    /// Churn: a worker leaves (drained, or pulled out at once: alternately) and comes back one to three
+    /// minutes later; the next departure is scheduled. The worker and its absence come from a generator
+    /// keyed by the seed and the departure, so they do not depend on placement.
+    fn leave(&mut self, time_ns: u64) {
+        let all_done = self.next_task >= self.config.tasks && self.tasks_ended >= self.next_task;
+        if all_done {
+            return;
+        }
+        let mut draws = attempt_rng(self.config.seed ^ 0xc4_0000, self.departures as u32, 0);
+        self.departures += 1;
+        let index = draws.random_range(0..self.pool.workers.len());
+        let back_after_ns = draws.random_range(60_000_000_000..180_000_000_000u64);
+        if self.present[index] && !self.crashed[index] && !self.away[index] {
+            self.away[index] = true;
+            let worker = WorkerId(index as u64);
+            let drained = self.departures.is_multiple_of(2);
+            self.pulled[index] = !drained;
+            self.push(if drained { Command::DrainWorker { worker } } else { Command::RemoveWorker { worker } });
+            self.at(time_ns + back_after_ns, Happening::Rejoin { worker: index as u32 });
+        }
+        self.at(time_ns + self.pool.churn_every_ms * 1_000_000, Happening::Leave);
     }
 
     /// In a pool with `crash_every`, kills one worker in that many once half the tasks have arrived:
@@ -1014,6 +1076,13 @@ impl<'a> Simulation<'a> {
                     } else {
                         self.violation(format!("{task} was turned away but the coordinator kept no copy"));
                     }
+                }
+                // A heartbeat of a draining worker crossing its removal is expected.
+                Event::CommandRejected {
+                    command: CommandKind::Heartbeat,
+                    error: CommandError::Worker(WorkerCommandError::UnknownWorker(worker)),
+                } if self.away.get(worker.0 as usize).copied().unwrap_or(false) => {
+                    self.count(now_ns, Count::CommandRejected);
                 }
                 Event::CommandRejected { command, error } => {
                     self.count(now_ns, Count::CommandRejected);

@@ -161,6 +161,8 @@ pub(crate) struct Feed {
     trace: Xxh3,
     recorded: Option<SimReport>,
     warnings: Vec<String>,
+    /// The pool churns: workers registering again mid-run are the simulator's own doing, replayed.
+    churns: bool,
 }
 
 impl Feed {
@@ -245,8 +247,11 @@ impl Feed {
             spike: None,
             admission: None,
             heats: sim.pool.heats,
+            churn_every_ms: sim.pool.churn_every_ms,
         };
-        let feed = Feed { reader, next: feed_next, imports, trace: Xxh3::new(), recorded: None, warnings: Vec::new() };
+        let churns = sim.pool.churn_every_ms > 0;
+        let feed =
+            Feed { reader, next: feed_next, imports, trace: Xxh3::new(), recorded: None, warnings: Vec::new(), churns };
         Ok((feed, pool))
     }
 
@@ -351,7 +356,7 @@ impl Feed {
                 Ok(report) => self.recorded = Some(report),
                 Err(error) => self.warnings.push(format!("line {number}: the recorded report is unreadable: {error}")),
             },
-            Line::RegisterWorker { worker, .. } => {
+            Line::RegisterWorker { worker, .. } if !self.churns => {
                 return Err(inconsistent(
                     number,
                     format!("w{} registers mid-run; a simulated pool registers at the start", worker.id),

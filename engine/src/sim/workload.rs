@@ -96,6 +96,9 @@ pub enum Scenario {
     Crash,
     /// The families pool and mix, where a tenth of the tasks arrive at ten times the usual rate.
     Spike,
+    /// The families pool and mix, where workers leave all the time (drained or pulled out at once,
+    /// alternately) and come back a few minutes later.
+    Churn,
     /// Four-slot CPU machines under Poisson arrivals at 70% of capacity, which heat up under load and
     /// then run slower; one in three cools poorly (heats four times as fast). They report their heat.
     Thermal,
@@ -118,6 +121,7 @@ impl Scenario {
             Scenario::Flaky,
             Scenario::Crash,
             Scenario::Spike,
+            Scenario::Churn,
             Scenario::Thermal,
             Scenario::Stragglers,
             Scenario::EtcBraun(EtcClass {
@@ -141,6 +145,7 @@ impl Scenario {
             Scenario::Stragglers => "stragglers".to_owned(),
             Scenario::Spike => "spike".to_owned(),
             Scenario::Thermal => "thermal".to_owned(),
+            Scenario::Churn => "churn".to_owned(),
             Scenario::EtcBraun(class) => format!("etc-braun-{}", class.name()),
         }
     }
@@ -162,6 +167,9 @@ impl Scenario {
             Scenario::Priorities => "overload at 130% of capacity with five priority levels".to_owned(),
             Scenario::Flaky => "the families pool and mix; one worker in ten fails a third of its attempts".to_owned(),
             Scenario::Crash => "the families pool and mix; one worker in ten dies halfway through".to_owned(),
+            Scenario::Churn => {
+                "the families pool and mix; every 20 s a worker leaves (drained or pulled), back 1-3 min later".to_owned()
+            }
             Scenario::Thermal => {
                 "4-slot machines at 70% load that heat up and then run up to 2x slower; 1 in 3 cools poorly".to_owned()
             }
@@ -199,7 +207,7 @@ impl Scenario {
     pub fn default_size(self) -> (u32, u64) {
         match self {
             Scenario::Default | Scenario::Original => (10_000, 1_000_000),
-            Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => (200, 8_000),
+            Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike | Scenario::Churn => (200, 8_000),
             Scenario::Thermal => (100, 20_000),
             Scenario::MixedSpeed { .. } => (100, 20_000),
             Scenario::Priorities => (100, 6_000),
@@ -327,6 +335,9 @@ pub struct Pool {
     /// Whether machines heat up under load and throttle (see [`throttle`]); the engine is then made
     /// thermal-aware unless told otherwise.
     pub heats: bool,
+    /// Every how many milliseconds a worker leaves (drained or removed, alternately) to come back one
+    /// to three minutes later; 0: none does.
+    pub churn_every_ms: u64,
     /// The admission marks, queue-delay target (ms) and backlog per eligible worker the engine is given,
     /// instead of the config's.
     pub admission: Option<(ballast_components::admission::Marks, u64, u64)>,
@@ -369,7 +380,7 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         .map(|index| {
             let id = WorkerId(u64::from(index));
             match scenario {
-                Scenario::Default | Scenario::Families | Scenario::Crash | Scenario::Spike => {
+                Scenario::Default | Scenario::Families | Scenario::Crash | Scenario::Spike | Scenario::Churn => {
                     let machine_speed = machine.sample(rng);
                     default_worker(id, rng, machine_speed)
                 }
@@ -399,7 +410,12 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     let (arrivals, failures, cancels_per_million, prefetch_max) = match scenario {
         // A guess at a healthy CI fleet: 1% infrastructure errors, 0.3% real test failures; 0.2% of
         // tests cancelled by the coordinator.
-        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => (
+        Scenario::Default
+        | Scenario::Families
+        | Scenario::Flaky
+        | Scenario::Crash
+        | Scenario::Spike
+        | Scenario::Churn => (
             Arrivals::Batches { len: (50, 1_000), load_percent: 85 },
             FailureRates { retryable: 0.01, permanent: 0.003 },
             2_000,
@@ -416,14 +432,20 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
     };
     // Tests sharing a box compete for memory bandwidth and cores: a guess of 30% slower on a full one.
     let contention_permille = match scenario {
-        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => 300,
+        Scenario::Default
+        | Scenario::Families
+        | Scenario::Flaky
+        | Scenario::Crash
+        | Scenario::Spike
+        | Scenario::Churn => 300,
         _ => 0,
     };
     let cold_starts = matches!(
         scenario,
-        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike
+        Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike | Scenario::Churn
     );
     let crash_every = if scenario == Scenario::Crash { 10 } else { 0 };
+    let churn_every_ms = if scenario == Scenario::Churn { CHURN_EVERY_MS } else { 0 };
     // Under a spike, the engine holds about one task per slot waiting before it defers, half of that
     // before it accepts again, and refuses at eight per slot; and it defers the work of any kind whose
     // oldest task has waited a minute or that has two tasks waiting per worker that may run them.
@@ -445,8 +467,12 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
         spike: None,
         admission,
         heats: scenario == Scenario::Thermal,
+        churn_every_ms,
     }
 }
+
+/// How often a worker leaves in the `churn` scenario, in milliseconds of simulated time.
+pub const CHURN_EVERY_MS: u64 = 20_000;
 
 /// Seconds of full load that take a machine's heat from 0 to 0.4 (it rises at `(u − 0.6) / τ` per
 /// second at utilization `u`, so it stays cool below 60% busy): throttling starts (heat 0.5) after
@@ -505,9 +531,12 @@ impl TaskMaker {
     /// The next task.
     pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
         match self.scenario {
-            Scenario::Default | Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike => {
-                default_task(id, rng)
-            }
+            Scenario::Default
+            | Scenario::Families
+            | Scenario::Flaky
+            | Scenario::Crash
+            | Scenario::Spike
+            | Scenario::Churn => default_task(id, rng),
             Scenario::Thermal => mixed_speed_task(id, rng),
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
