@@ -288,6 +288,10 @@ pub struct EngineConfig {
     pub prefetch_horizon_ms: u64,
     /// Whether idle workers take queued tasks from overloaded ones (see `ballast_systems::steal`).
     pub stealing: bool,
+    /// Whether load forecasts steer the engine: the adaptive run-queue depth follows the forecast of
+    /// waiting tasks rather than the current count, and work stealing also moves tasks to workers
+    /// predicted to free a slot before a move would arrive (see `ballast_systems::forecast`).
+    pub prediction: bool,
     /// What moving a task costs, in milliseconds (the recall's round trip and the hand-over).
     pub steal_migration_ms: u64,
     /// What a thief pays first for a task whose model it has not run recently, in milliseconds.
@@ -377,6 +381,7 @@ impl Default for EngineConfig {
             prefetch_max: 0,
             prefetch_horizon_ms: 0,
             stealing: true,
+            prediction: true,
             // A recall is one coordinator round trip plus the hand-over: about a tick and a half of a
             // typical 50-100 ms tick.
             steal_migration_ms: 150,

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod family;
+pub mod forecast;
 pub mod history;
 pub mod ids;
 pub mod index;

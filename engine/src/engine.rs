@@ -138,6 +138,7 @@ impl Engine {
         world.insert_resource(HealthSchedule::default());
         world.insert_resource(ballast_components::admission::Admission::default());
         world.insert_resource(ballast_components::steal::Recalls::default());
+        world.insert_resource(ballast_components::forecast::Forecast::default());
         world.insert_resource(WarmModels::default());
         world.insert_resource(ballast_components::adaptive::AdaptiveState::default());
         world.insert_resource(Randomness::new(config.seed));

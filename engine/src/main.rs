@@ -318,6 +318,10 @@ struct SimArgs {
     /// Thermal states do not change placement (they are only reported), even where machines heat up.
     #[arg(long)]
     no_thermal: bool,
+    /// No load forecasts: the run-queue depth follows the current backlog, and nothing is stolen for a
+    /// worker before its slot frees.
+    #[arg(long)]
+    no_prediction: bool,
     /// Tasks a worker may hold beyond its slots (`prefetch_max`), instead of the scenario's depth.
     #[arg(long)]
     prefetch: Option<u32>,
@@ -415,6 +419,9 @@ fn run_sim(args: SimArgs) -> Result<()> {
     }
     if args.no_backpressure {
         engine.backpressure = false;
+    }
+    if args.no_prediction {
+        engine.prediction = false;
     }
     let (workers, tasks) = scenario.default_size();
     let config = SimConfig {

@@ -17,7 +17,8 @@
 //! - **Match** places pending tasks, most urgent first.
 //! - **Steal** recalls queued tasks from overloaded workers for workers still idle after matching
 //!   (work stealing). After matching, so a pending task that fits an idle worker goes there first.
-//!   Then admission control measures each requirement set's queue delay, as matching left it.
+//!   Before it, once a second, the load forecasts take in the submissions and the waiting tasks; after
+//!   it, admission control measures each requirement set's queue delay, as matching left it.
 //! - **Complete** folds attempt outcomes into performance history (read by the next tick, never this
 //!   one). **Report** despawns ended tasks and counts the tick. The two share no data, so under the
 //!   multi-threaded executor they run in parallel.
@@ -34,6 +35,7 @@ use ballast_components::config::ExecutorKind;
 use ballast_systems::admit::{admit_commands, measure_queue_delay};
 use ballast_systems::analysis::analyze_admitted_tasks;
 use ballast_systems::complete::record_outcomes;
+use ballast_systems::forecast::forecast_load;
 use ballast_systems::health::{check_worker_health, expire_timed_out_attempts};
 use ballast_systems::index::index_tasks_and_workers;
 use ballast_systems::matching::match_tasks_to_workers;
@@ -100,7 +102,7 @@ pub fn build_schedule(executor: ExecutorKind) -> Schedule {
         analyze_admitted_tasks.in_set(TickSystems::Analyze),
         index_tasks_and_workers.in_set(TickSystems::Index),
         match_tasks_to_workers.in_set(TickSystems::Match),
-        (steal_work, measure_queue_delay).chain().in_set(TickSystems::Steal),
+        (forecast_load, steal_work, measure_queue_delay).chain().in_set(TickSystems::Steal),
         record_outcomes.in_set(TickSystems::Complete),
         despawn_ended_tasks.in_set(TickSystems::Report),
     ));

@@ -143,6 +143,7 @@ pub fn check_worker_health(
     mut released: Local<Vec<Entity>>,
     mut depths: Local<Vec<(Entity, u64)>>,
     mut heated: Local<Vec<(Entity, Thermal)>>,
+    forecast: Res<ballast_components::forecast::Forecast>,
 ) {
     let now = pool.now();
     if now < schedule.next_check_at {
@@ -196,7 +197,7 @@ pub fn check_worker_health(
         pool.set_thermal(entity, thermal);
     }
     if config.prefetch_horizon_ms > 0 {
-        adapt_prefetch(&mut pool, &mut depths);
+        adapt_prefetch(&mut pool, &mut depths, &forecast);
     }
     for &(entity, target) in changes.iter() {
         if !pool.is_live_worker(entity) {
@@ -227,12 +228,18 @@ pub fn prefetch_depth(horizon_ns: u64, slots: u32, mean_run_ns: u64, scale_permi
 /// Adaptive prefetch: sets each worker's run-queue depth from its mean run time (deeper for short
 /// tasks and fast workers) and from how much work waits for a slot in the fleet (shallower when fewer
 /// tasks wait than there are slots, where a deep queue would only hold work an idle worker could run).
-fn adapt_prefetch(pool: &mut Pool, depths: &mut Vec<(Entity, u64)>) {
+fn adapt_prefetch(pool: &mut Pool, depths: &mut Vec<(Entity, u64)>, forecast: &ballast_components::forecast::Forecast) {
     let config = &pool.config;
     let horizon_ns = config.prefetch_horizon_ms.saturating_mul(1_000_000);
-    let counters = &pool.metrics.counters;
-    let live = pool.directory.tasks.len() as u64;
-    let waiting = live.saturating_sub(counters.running_now);
+    let waiting_now = crate::forecast::waiting_now(&pool.directory, &pool.metrics);
+    // With prediction, the work expected to wait one horizon from now: deeper ahead of a surge,
+    // shallower ahead of a drain.
+    let waiting = if config.prediction && forecast.waiting.primed {
+        let steps = config.prefetch_horizon_ms as f64 / ballast_components::forecast::STEP_MS as f64;
+        forecast.waiting.forecast(steps).round() as u64
+    } else {
+        waiting_now
+    };
     let fleet_mean_ns = match pool.metrics.run_ns.len() {
         0 => config.priors.duration_ms(ballast_components::family::ModelFamily::Unknown).saturating_mul(1_000_000),
         _ => pool.metrics.run_ns.mean() as u64,

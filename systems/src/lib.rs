@@ -13,6 +13,7 @@ pub mod admit;
 pub mod analysis;
 pub mod complete;
 pub mod explain;
+pub mod forecast;
 pub mod health;
 pub mod index;
 pub mod matching;

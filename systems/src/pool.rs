@@ -428,15 +428,19 @@ impl Pool<'_, '_> {
     }
 
     /// Where `thief` would hold the pending `task` now: its slot and devices, if it is a live,
-    /// schedulable worker with a free slot, eligible for the task and with room for it.
+    /// schedulable worker with a free slot (or an empty run queue with room), eligible for the task and
+    /// with room for it.
     fn thief_fit(&self, task: Entity, thief: WorkerId) -> Option<(WorkerSlot, DeviceMask)> {
         let &entity = self.directory.workers.get(&thief)?;
         let worker = self.workers.get(entity).ok()?;
         let data = self.tasks.get(task).ok()?;
         let set = self.classes.requirement_set(data.task.requirements);
         let slot = worker.worker.slot;
+        // A free slot, or (a thief recalled for ahead of its slot freeing) nothing queued and room to
+        // queue it first.
         let usable = worker.health.schedulable()
-            && worker.load.slots_used < worker.capabilities.slots
+            && worker.load.slots_used <= worker.capabilities.slots
+            && worker.load.has_seat(worker.capabilities)
             && set.eligible.contains(slot.0);
         if !usable {
             return None;

@@ -19,7 +19,9 @@
 //! - not undo a recent one: a task that moved stays put for `steal_hysteresis_ms`.
 //!
 //! A thief gets at most `steal_batch_max` tasks a tick and no more than it has free slots (counting
-//! the recalls already meant for it).
+//! the recalls already meant for it). With `prediction`, a full worker with nothing queued whose
+//! soonest running task is predicted to end before a move would arrive (`steal_migration_ms`) is a
+//! thief for one task too: the move is under way while its slot frees (proactive rebalancing).
 //!
 //! # Protocol: a move is one step, and only when the victim agrees
 //! 1. The stage records a recall and emits [`Event::TaskRecalled`]: the task *stays on the victim*
@@ -93,7 +95,8 @@ pub fn steal_gain_ns(
 /// Scratch kept between ticks.
 #[derive(Default)]
 pub struct StealScratch {
-    thieves: Vec<(WorkerSlot, Entity)>,
+    /// Thieves: slot, entity, how many tasks they may take, and in how long they can start one.
+    thieves: Vec<(WorkerSlot, Entity, u32, u64)>,
     victims: Vec<Entity>,
     candidates: Vec<Candidate>,
     lanes: Vec<u64>,
@@ -110,25 +113,43 @@ pub fn steal_work(mut pool: Pool, mut scratch: Local<StealScratch>) {
     let scratch = &mut *scratch;
     scratch.thieves.clear();
     scratch.victims.clear();
+    let prediction = pool.config.prediction;
+    let soon_ns = pool.config.steal_migration_ms.saturating_mul(1_000_000);
     for worker in pool.workers.iter() {
         let slots = worker.capabilities.slots;
-        if worker.load.slots_used > slots {
+        let used = worker.load.slots_used;
+        if used > slots {
             scratch.victims.push(worker.entity);
-        } else if worker.load.slots_used < slots && worker.health.schedulable() {
-            scratch.thieves.push((worker.worker.slot, worker.entity));
+        } else if !worker.health.schedulable() {
+            continue;
+        } else if used < slots {
+            scratch.thieves.push((worker.worker.slot, worker.entity, slots - used, 0));
+        } else if prediction && used > 0 && worker.load.has_seat(worker.capabilities) {
+            // Proactive: full, nothing queued, and predicted to free a slot before a move would arrive.
+            let soonest = worker
+                .tasks
+                .tasks
+                .iter()
+                .filter_map(|&task| pool.tasks.get(task).ok())
+                .filter(|data| data.lifecycle.state == TaskState::Running)
+                .map(|data| data.lifecycle.predicted_ns.saturating_sub(now.since(data.lifecycle.state_since)))
+                .min();
+            if let Some(ready_ns) = soonest.filter(|&ready_ns| ready_ns <= soon_ns) {
+                scratch.thieves.push((worker.worker.slot, worker.entity, 1, ready_ns));
+            }
         }
     }
     if scratch.thieves.is_empty() || scratch.victims.is_empty() {
         return;
     }
-    scratch.thieves.sort_unstable_by_key(|&(slot, _)| slot);
+    scratch.thieves.sort_unstable_by_key(|&(slot, ..)| slot);
     gather_candidates(&pool, now, scratch);
     if scratch.candidates.is_empty() {
         return;
     }
     let thieves = std::mem::take(&mut scratch.thieves);
-    for &(_, thief) in &thieves {
-        steal_for(&mut pool, thief, &mut scratch.candidates);
+    for &(_, thief, free, ready_ns) in &thieves {
+        steal_for(&mut pool, thief, free, ready_ns, &mut scratch.candidates);
     }
     scratch.thieves = thieves;
 }
@@ -177,17 +198,17 @@ fn gather_candidates(pool: &Pool, now: Timestamp, scratch: &mut StealScratch) {
     scratch.candidates.truncate(CANDIDATES_MAX);
 }
 
-/// Recalls for one thief the waiting tasks whose move gains the most, up to its budget.
-fn steal_for(pool: &mut Pool, thief: Entity, candidates: &mut [Candidate]) {
+/// Recalls for one thief (`free` tasks it may take, the first of which it can start in `ready_ns`) the
+/// waiting tasks whose move gains the most, up to its budget.
+fn steal_for(pool: &mut Pool, thief: Entity, free: u32, ready_ns: u64, candidates: &mut [Candidate]) {
     let config = &pool.config;
     let (migration_ns, cold_ns) =
         (config.steal_migration_ms.saturating_mul(1_000_000), config.steal_cold_start_ms.saturating_mul(1_000_000));
     let gain_min_permille = config.steal_gain_min_permille;
     let (thief_id, slot, mut load, budget): (WorkerId, WorkerSlot, Load, u32) = {
         let Ok(worker) = pool.workers.get(thief) else { return };
-        let free_slots = worker.capabilities.slots - worker.load.slots_used;
         let incoming = pool.recalls.incoming(worker.worker.id);
-        let budget = free_slots.saturating_sub(incoming).min(config.steal_batch_max);
+        let budget = free.saturating_sub(incoming).min(config.steal_batch_max);
         (worker.worker.id, worker.worker.slot, worker.load.clone(), budget)
     };
     for _ in 0..budget {
@@ -219,7 +240,7 @@ fn steal_for(pool: &mut Pool, thief: Entity, candidates: &mut [Candidate]) {
             )
             .duration_ns;
             let warm = data.task.model.is_none_or(|model| pool.warm.workers(model).contains(&slot));
-            let end_on_thief_ns = migration_ns + if warm { 0 } else { cold_ns } + run_ns;
+            let end_on_thief_ns = migration_ns.max(ready_ns) + if warm { 0 } else { cold_ns } + run_ns;
             let Some(gain) = steal_gain_ns(
                 candidate.end_on_victim_ns,
                 candidate.run_on_victim_ns,

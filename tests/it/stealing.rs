@@ -548,6 +548,8 @@ fn the_run_queue_depth_follows_run_times_and_backlog() {
         prefetch_horizon_ms: 120_000,
         health_check_interval_ms: 1_000,
         stealing: false,
+        // The current backlog, not its forecast (which here, draining, would shrink the depth sooner).
+        prediction: false,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config).unwrap();
@@ -619,4 +621,47 @@ fn the_run_queue_depth_follows_run_times_and_backlog() {
     engine.tick(Timestamp::from_millis(now_ms)).unwrap();
     assert_eq!((depth(&engine, 0), depth(&engine, 1)), (6, 6));
     assert!(engine.check_invariants().is_empty(), "{:?}", engine.check_invariants());
+}
+
+/// Proactive rebalancing: a full worker predicted to free its slot before a move would arrive gets a
+/// queued task moved to it ahead of time; without prediction it waits until it is idle.
+#[test]
+fn a_worker_about_to_free_a_slot_is_sent_work_ahead_of_time() {
+    for prediction in [true, false] {
+        let config = EngineConfig { steal_migration_ms: 2_000, prediction, ..config() };
+        let mut engine = Engine::new(config).unwrap();
+        // Worker 0 holds three tasks, the first running.
+        engine.register_worker(worker(0, 1, false)).unwrap();
+        for id in 0..3 {
+            engine.submit(TaskSpec::new(TaskId(id))).unwrap();
+        }
+        engine.tick(Timestamp::from_millis(1)).unwrap();
+        engine.task_started(TaskId(0), WorkerId(0)).unwrap();
+        // Worker 1 joins and at once takes a new task, so it is never idle.
+        engine.register_worker(worker(1, 1, false)).unwrap();
+        engine.submit(TaskSpec::new(TaskId(10))).unwrap();
+        engine.tick(Timestamp::from_millis(2)).unwrap();
+        assert_eq!(worker_of(&engine, TaskId(10)), Some(WorkerId(1)));
+        engine.task_started(TaskId(10), WorkerId(1)).unwrap();
+        assert!(recalls(&engine.events()).is_empty());
+        // Task 10 was predicted to run a minute (the prior); 59 s in, it ends within the 2 s a move takes.
+        for now_ms in [10_000, 20_000, 30_000, 40_000, 50_000] {
+            engine.heartbeat(WorkerId(0), None).unwrap();
+            engine.heartbeat(WorkerId(1), None).unwrap();
+            engine.tick(Timestamp::from_millis(now_ms)).unwrap();
+            assert!(recalls(&engine.events()).is_empty(), "not yet at {now_ms} ms");
+        }
+        engine.heartbeat(WorkerId(0), None).unwrap();
+        engine.heartbeat(WorkerId(1), None).unwrap();
+        engine.tick(Timestamp::from_millis(59_000)).unwrap();
+        let recalled = recalls(&engine.events());
+        if prediction {
+            assert_eq!(recalled, vec![(TaskId(2), WorkerId(0), WorkerId(1))]);
+            engine.task_released(TaskId(2), WorkerId(0)).unwrap();
+            assert_eq!(worker_of(&engine, TaskId(2)), Some(WorkerId(1)), "queued first on worker 1");
+        } else {
+            assert!(recalled.is_empty());
+        }
+        assert!(engine.check_invariants().is_empty(), "{:?}", engine.check_invariants());
+    }
 }

@@ -160,6 +160,7 @@ config_dto! {
     prefetch_max: u32,
     prefetch_horizon_ms: u64,
     stealing: bool,
+    prediction: bool,
     steal_migration_ms: u64,
     steal_cold_start_ms: u64,
     steal_gain_min_permille: u32,
