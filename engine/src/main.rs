@@ -251,7 +251,7 @@ struct QualityArgs {
     #[arg(long)]
     smoke: bool,
     /// Only these scenario columns (comma-separated: etc-braun, mixed-speed-50, mixed-speed-90,
-    /// families, priorities).
+    /// families, priorities, and the adaptation rows stragglers, spike, churn, crash, flaky, thermal).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Composite weights in thousandths, `load,waste,warm[,risk]` (default: the engine's).

@@ -355,6 +355,9 @@ fn tabulate(contenders: &[Contender], seed: u64, jobs: &[Job], results: &[SimRep
                 Some(row.value / best_of(&rows, metric.scenario, metric.name).max(f64::MIN_POSITIVE))
             })
             .collect();
+        if ratios.is_empty() {
+            continue; // no primary column ran (only adaptation rows): no overall figure to give
+        }
         overall.push(Row {
             policy: label,
             scenario: "all".to_owned(),

@@ -53,4 +53,9 @@ fn the_harness_fills_every_cell_and_marks_the_best() {
     for contender in &contenders {
         assert!(table.contains(&contender.label()), "{table}");
     }
+    // Only adaptation rows (none primary): no overall figure rather than a made-up one.
+    let adaptation = Plan { scenarios: vec!["flaky".to_owned()], ..plan };
+    let report = quality::run(&adaptation).unwrap();
+    assert!(report.rows.iter().all(|row| row.scenario == "flaky"), "{}", report.table());
+    assert_eq!(report.rows.len(), contenders.len());
 }
