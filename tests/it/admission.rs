@@ -119,25 +119,22 @@ fn a_queue_that_grows_while_deferring_is_refused_until_it_is_back_under_the_high
     // A worker leaves: its two tasks wait again, six in all, the reject mark.
     engine.remove_worker(WorkerId(1)).unwrap();
     assert_eq!(answer(engine.submit(TaskSpec::new(TaskId(9)))), "rejected");
-    // The worker left runs two, two more are placed: four wait, the high mark: deferring again.
-    let placed_on_0: Vec<TaskId> = (0..8)
-        .map(TaskId)
-        .filter(|&id| matches!(engine.view().task(id), TaskLookup::Live(view) if view.worker == Some(WorkerId(0))))
-        .collect();
-    for id in placed_on_0 {
-        engine.task_completed(id, WorkerId(0), 1_000_000).unwrap();
-    }
-    engine.tick(Timestamp::from_millis(2)).unwrap();
+    // Worker 0 ends what it runs, and the tick places the next ones on it.
+    let run_round = |engine: &mut Engine, now_ms: u64| {
+        let placed_on_0: Vec<TaskId> = (0..8)
+            .map(TaskId)
+            .filter(|&id| matches!(engine.view().task(id), TaskLookup::Live(view) if view.worker == Some(WorkerId(0))))
+            .collect();
+        for id in placed_on_0 {
+            engine.task_completed(id, WorkerId(0), 1_000_000).unwrap();
+        }
+        engine.tick(Timestamp::from_millis(now_ms)).unwrap();
+    };
+    // Two done, two more placed: four wait, the high mark: deferring again.
+    run_round(&mut engine, 2);
     assert_eq!(answer(engine.submit(TaskSpec::new(TaskId(10)))), "deferred");
     // Two more done: two wait, the low mark: accepting.
-    let placed_on_0: Vec<TaskId> = (0..8)
-        .map(TaskId)
-        .filter(|&id| matches!(engine.view().task(id), TaskLookup::Live(view) if view.worker == Some(WorkerId(0))))
-        .collect();
-    for id in placed_on_0 {
-        engine.task_completed(id, WorkerId(0), 1_000_000).unwrap();
-    }
-    engine.tick(Timestamp::from_millis(3)).unwrap();
+    run_round(&mut engine, 3);
     assert_eq!(answer(engine.submit(TaskSpec::new(TaskId(11)))), "accepted");
     let counters = engine.view().counters();
     assert_eq!((counters.admissions_deferred, counters.admissions_refused), (2, 1));

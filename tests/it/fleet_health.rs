@@ -136,21 +136,33 @@ fn a_fleet_failing_everywhere_is_not_quarantined_and_the_switch_turns_it_off() {
     }
 }
 
+/// A simulated run of `scenario` with a feature on and the same run with it off (`switch` sets it),
+/// with the engine's consistency checked after every tick.
+fn with_and_without(
+    scenario: ballast::sim::Scenario,
+    (workers, tasks, seed): (u32, u64, u64),
+    switch: impl Fn(&mut ballast::sim::SimConfig, bool),
+) -> (ballast::sim::SimReport, ballast::sim::SimReport) {
+    let run = |on: bool| {
+        let mut config = ballast::sim::SimConfig {
+            workers,
+            tasks,
+            seed,
+            scenario,
+            check_engine_every_tick: true,
+            ..ballast::sim::SimConfig::default()
+        };
+        switch(&mut config, on);
+        ballast::sim::run(&config, &mut |_| {}).unwrap()
+    };
+    (run(true), run(false))
+}
+
 #[test]
 fn quarantine_in_the_flaky_scenario_cuts_failed_attempts() {
-    use ballast::sim::{self, Scenario, SimConfig};
-    let run = |quarantine: bool| {
-        let config = SimConfig {
-            workers: 100,
-            tasks: 3_000,
-            seed: 3,
-            scenario: Scenario::Flaky,
-            engine: EngineConfig { quarantine, ..EngineConfig::default() },
-            ..SimConfig::default()
-        };
-        sim::run(&config, &mut |_| {}).unwrap()
-    };
-    let (with, without) = (run(true), run(false));
+    let (with, without) = with_and_without(ballast::sim::Scenario::Flaky, (100, 3_000, 3), |config, on| {
+        config.engine.quarantine = on;
+    });
     assert_eq!((with.tasks_lost, with.tasks_duplicated), (0, 0));
     assert!(with.quarantines > 0 && without.quarantines == 0);
     assert!(
@@ -183,20 +195,9 @@ fn when_a_tenth_of_the_workers_die_nothing_is_lost_and_requeues_are_bounded() {
 
 #[test]
 fn stealing_in_the_stragglers_scenario_cuts_the_makespan_and_loses_nothing() {
-    use ballast::sim::{self, Scenario, SimConfig};
-    let run = |stealing: bool| {
-        let config = SimConfig {
-            workers: 40,
-            tasks: 4_000,
-            seed: 2,
-            scenario: Scenario::Stragglers,
-            engine: EngineConfig { stealing, ..EngineConfig::default() },
-            check_engine_every_tick: true,
-            ..SimConfig::default()
-        };
-        sim::run(&config, &mut |_| {}).unwrap()
-    };
-    let (with, without) = (run(true), run(false));
+    let (with, without) = with_and_without(ballast::sim::Scenario::Stragglers, (40, 4_000, 2), |config, on| {
+        config.engine.stealing = on;
+    });
     for report in [&with, &without] {
         assert_eq!(
             (report.tasks_lost, report.tasks_duplicated, report.invariant_violations, report.tasks_completed),
@@ -217,20 +218,9 @@ fn stealing_in_the_stragglers_scenario_cuts_the_makespan_and_loses_nothing() {
 
 #[test]
 fn under_a_spike_every_submission_is_admitted_or_deferred_and_nothing_is_lost() {
-    use ballast::sim::{self, Scenario, SimConfig};
-    let run = |backpressure: bool| {
-        let config = SimConfig {
-            workers: 100,
-            tasks: 3_000,
-            seed: 2,
-            scenario: Scenario::Spike,
-            engine: EngineConfig { backpressure, ..EngineConfig::default() },
-            check_engine_every_tick: true,
-            ..SimConfig::default()
-        };
-        sim::run(&config, &mut |_| {}).unwrap()
-    };
-    let (with, without) = (run(true), run(false));
+    let (with, without) = with_and_without(ballast::sim::Scenario::Spike, (100, 3_000, 2), |config, on| {
+        config.engine.backpressure = on;
+    });
     for report in [&with, &without] {
         assert_eq!((report.tasks_lost, report.tasks_duplicated, report.invariant_violations), (0, 0, 0));
         let ended = report.tasks_completed + report.tasks_failed + report.tasks_cancelled;
@@ -249,20 +239,9 @@ fn under_a_spike_every_submission_is_admitted_or_deferred_and_nothing_is_lost() 
 
 #[test]
 fn thermal_awareness_spares_hot_machines_and_lowers_mean_response() {
-    use ballast::sim::{self, Scenario, SimConfig};
-    let run = |thermal_aware: bool| {
-        let config = SimConfig {
-            workers: 100,
-            tasks: 20_000,
-            seed: 4,
-            scenario: Scenario::Thermal,
-            thermal_aware: Some(thermal_aware),
-            check_engine_every_tick: true,
-            ..SimConfig::default()
-        };
-        sim::run(&config, &mut |_| {}).unwrap()
-    };
-    let (with, without) = (run(true), run(false));
+    let (with, without) = with_and_without(ballast::sim::Scenario::Thermal, (100, 20_000, 4), |config, on| {
+        config.thermal_aware = Some(on);
+    });
     for report in [&with, &without] {
         assert_eq!((report.tasks_lost, report.invariant_violations, report.tasks_completed), (0, 0, 20_000));
     }

@@ -179,56 +179,29 @@ fn every_documented_kind_appears_in_a_test_recording() {
     let scripted = scratch("scripted.jsonl");
     scripted_recording(&scripted);
     let (simulated, _) = record_sim("kinds.jsonl", 30, 400, Scenario::Default);
-    // Flaky workers: quarantines begin and (a minute later) end.
-    let flaky = scratch("kinds-flaky.jsonl");
-    let config = SimConfig {
-        workers: 100,
-        tasks: 3_000,
-        seed: 5,
-        scenario: Scenario::Flaky,
-        engine: EngineConfig { quarantine_ms: 60_000, ..EngineConfig::default() },
-        record: Some(flaky.clone()),
-        ..SimConfig::default()
+    // Records a run of `scenario` and replays it: the same assignments, and the same report.
+    let recorded = |name: &str, scenario, (workers, tasks, seed), engine| {
+        let path = scratch(name);
+        let config =
+            SimConfig { workers, tasks, seed, scenario, engine, record: Some(path.clone()), ..SimConfig::default() };
+        let report = sim::run(&config, &mut |_| {}).unwrap();
+        assert_eq!(report.tasks_lost, 0, "{}", report.summary());
+        let outcome = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap();
+        assert!(outcome.same_assignments, "{name}: a replay makes the same assignments");
+        (path, report, outcome.replay)
     };
-    let report = sim::run(&config, &mut |_| {}).unwrap();
-    assert!(report.quarantines > 0, "{}", report.summary());
-    // The recording keeps which workers are flaky: a replay makes the same assignments and quarantines.
-    let outcome = sim::replay(&flaky, &ReplayOptions::default(), &mut |_| {}).unwrap();
-    assert!(outcome.same_assignments);
-    assert_eq!(
-        (outcome.replay.trace_hash.as_str(), outcome.replay.quarantines),
-        (report.trace_hash.as_str(), report.quarantines)
-    );
+    // Flaky workers: quarantines begin and (a minute later) end; the recording keeps which are flaky.
+    let quick = EngineConfig { quarantine_ms: 60_000, ..EngineConfig::default() };
+    let (flaky, report, replay) = recorded("kinds-flaky.jsonl", Scenario::Flaky, (100, 3_000, 5), quick);
+    assert!(report.quarantines > 0 && replay.quarantines == report.quarantines, "{}", report.summary());
     // Work stealing: recalls, tasks given back and moved (and, now and then, back to the queue).
-    let stragglers = scratch("kinds-stragglers.jsonl");
-    let config = SimConfig {
-        workers: 20,
-        tasks: 1_000,
-        seed: 3,
-        scenario: Scenario::Stragglers,
-        record: Some(stragglers.clone()),
-        ..SimConfig::default()
-    };
-    let report = sim::run(&config, &mut |_| {}).unwrap();
-    assert!(report.migrations > 0 && report.tasks_lost == 0, "{}", report.summary());
-    let outcome = sim::replay(&stragglers, &ReplayOptions::default(), &mut |_| {}).unwrap();
-    assert!(outcome.same_assignments, "a replay of stealing makes the same moves");
-    assert_eq!(outcome.replay.migrations, report.migrations);
+    let default = EngineConfig::default();
+    let (stragglers, report, replay) =
+        recorded("kinds-stragglers.jsonl", Scenario::Stragglers, (20, 1_000, 3), default.clone());
+    assert!(report.migrations > 0 && replay.migrations == report.migrations, "{}", report.summary());
     // Backpressure: deferred submissions are made again, and a replay defers the same ones.
-    let spike = scratch("kinds-spike.jsonl");
-    let config = SimConfig {
-        workers: 60,
-        tasks: 1_500,
-        seed: 3,
-        scenario: Scenario::Spike,
-        record: Some(spike.clone()),
-        ..SimConfig::default()
-    };
-    let report = sim::run(&config, &mut |_| {}).unwrap();
-    assert!(report.deferrals > 0 && report.tasks_lost == 0, "{}", report.summary());
-    let outcome = sim::replay(&spike, &ReplayOptions::default(), &mut |_| {}).unwrap();
-    assert!(outcome.same_assignments, "a replay of a spike makes the same assignments");
-    assert_eq!(outcome.replay.deferrals, report.deferrals);
+    let (_, report, replay) = recorded("kinds-spike.jsonl", Scenario::Spike, (60, 1_500, 3), default);
+    assert!(report.deferrals > 0 && replay.deferrals == report.deferrals, "{}", report.summary());
     let mut seen = kinds_in(&scripted);
     seen.extend(kinds_in(&simulated));
     seen.extend(kinds_in(&flaky));
