@@ -1,7 +1,8 @@
 //! Load forecasting: Holt's linear exponential smoothing (a level and a trend) of the submission rate
 //! and of the tasks waiting for a slot, updated once a second of engine time. Its forecasts drive the
 //! adaptive run-queue depth ahead of load and let work stealing move tasks to workers about to go idle
-//! (`prediction`; see `ballast_systems::forecast`).
+//! and let admission control defer ahead of a rising queue (`prediction`; see
+//! `ballast_systems::forecast`).
 
 use bevy_ecs::prelude::*;
 
@@ -51,6 +52,8 @@ pub struct Forecast {
     pub submissions: Holt,
     /// Tasks waiting for a slot (pending or queued on a worker), sampled once per step.
     pub waiting: Holt,
+    /// Tasks waiting unplaced (what admission control judges), sampled once per step.
+    pub pending: Holt,
     /// When the next step is taken.
     pub next_at: Timestamp,
     /// The submission count at the last step.

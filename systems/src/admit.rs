@@ -435,9 +435,16 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
     if pool.directory.tasks.len() as u64 >= config.tasks_max {
         return Err(SubmitError::QueueFull { max: config.tasks_max });
     }
-    // Admission control, judged at each submission: live tasks that are not placed are waiting.
+    // Admission control, judged at each submission: live tasks that are not placed are waiting. With
+    // prediction, also those expected to wait by the time a deferred submission comes back, so a rising
+    // queue is met before it reaches the marks.
     if config.backpressure {
-        let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
+        let mut pending = crate::forecast::pending_now(&pool.directory, &pool.metrics);
+        let forecast = &pool.forecast.pending;
+        if config.prediction && forecast.primed {
+            let steps = config.admission_retry_after_ms as f64 / ballast_components::forecast::STEP_MS as f64;
+            pending = pending.max(forecast.forecast(steps).round() as u64);
+        }
         let marks = Marks {
             low: config.admission_pending_low,
             high: config.admission_pending_high,
@@ -524,7 +531,7 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
         };
         if slow || backlog {
             pool.metrics.counters.admissions_deferred += 1;
-            let pending = (pool.directory.tasks.len() as u64).saturating_sub(pool.metrics.counters.placed_now);
+            let pending = crate::forecast::pending_now(&pool.directory, &pool.metrics);
             return Err(SubmitError::Deferred { task, pending, retry_after_ms: config.admission_retry_after_ms });
         }
         if let Some(pending) = admission.set_pending.get_mut(set) {

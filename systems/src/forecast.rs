@@ -19,6 +19,11 @@ pub fn waiting_now(directory: &Directory, metrics: &Metrics) -> u64 {
     (directory.tasks.len() as u64).saturating_sub(metrics.counters.running_now)
 }
 
+/// Tasks waiting unplaced now: live tasks not assigned or running.
+pub fn pending_now(directory: &Directory, metrics: &Metrics) -> u64 {
+    (directory.tasks.len() as u64).saturating_sub(metrics.counters.placed_now)
+}
+
 /// The forecast stage.
 pub fn forecast_load(
     clock: Res<Clock>,
@@ -38,4 +43,5 @@ pub fn forecast_load(
     forecast.submissions_mark = submitted;
     forecast.submissions.observe(step as f64, ALPHA, BETA);
     forecast.waiting.observe(waiting_now(&directory, &metrics) as f64, ALPHA, BETA);
+    forecast.pending.observe(pending_now(&directory, &metrics) as f64, ALPHA, BETA);
 }

@@ -125,6 +125,8 @@ pub struct Pool<'w, 's> {
     pub admission: ResMut<'w, ballast_components::admission::Admission>,
     /// Work stealing's recalls in flight.
     pub recalls: ResMut<'w, ballast_components::steal::Recalls>,
+    /// Load forecasts (written by the forecast stage).
+    pub forecast: Res<'w, ballast_components::forecast::Forecast>,
     /// Workers.
     pub workers: Query<'w, 's, WorkerData>,
     /// Tasks.
