@@ -438,19 +438,22 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
     // Admission control, judged at each submission: live tasks that are not placed are waiting. With
     // prediction, also those expected to wait by the time a deferred submission comes back, so a rising
     // queue is met before it reaches the marks.
+    // The forecast can defer, never refuse; the answer reports the tasks waiting now.
     if config.backpressure {
-        let mut pending = crate::forecast::pending_now(&pool.directory, &pool.metrics);
-        let forecast = &pool.forecast.pending;
-        if config.prediction && forecast.primed {
-            let steps = config.admission_retry_after_ms as f64 / ballast_components::forecast::STEP_MS as f64;
-            pending = pending.max(forecast.forecast(steps).round() as u64);
-        }
+        let pending = crate::forecast::pending_now(&pool.directory, &pool.metrics);
         let marks = Marks {
             low: config.admission_pending_low,
             high: config.admission_pending_high,
             reject: config.admission_pending_reject,
         };
-        let state = next_state(pool.admission.state, pending, pool.admission.busy, marks);
+        let mut judged = pending;
+        let forecast = &pool.forecast.pending;
+        if config.prediction && forecast.primed {
+            let steps = config.admission_retry_after_ms as f64 / ballast_components::forecast::STEP_MS as f64;
+            let expected = (forecast.forecast(steps).round() as u64).min(marks.reject - 1);
+            judged = judged.max(expected);
+        }
+        let state = next_state(pool.admission.state, judged, pool.admission.busy, marks);
         pool.admission.state = state;
         let retry_after_ms = config.admission_retry_after_ms;
         match state {

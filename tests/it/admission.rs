@@ -21,6 +21,8 @@ fn admission_defers_between_its_marks_and_loses_nothing() {
         admission_pending_low: 4,
         admission_pending_reject: 100,
         admission_retry_after_ms: 2_500,
+        // The marks on the tasks waiting now (the forecast's part has its own test).
+        prediction: false,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config).unwrap();
@@ -240,4 +242,36 @@ fn a_backlog_for_few_workers_is_not_admitted_whole() {
     engine.tick(Timestamp::from_millis(2)).unwrap();
     assert!(engine.submit(cuda_task(5)).is_ok());
     assert!(engine.submit(cuda_task(6)).is_err());
+}
+
+#[test]
+fn with_prediction_a_rising_queue_is_deferred_before_it_reaches_the_mark() {
+    // Ten tasks a second onto a worker that runs none: the queue rises by ten a second.
+    let first_deferral_at = |prediction: bool| {
+        let config = EngineConfig {
+            admission_pending_low: 50,
+            admission_pending_high: 100,
+            admission_pending_reject: 1_000,
+            admission_retry_after_ms: 5_000,
+            prediction,
+            ..EngineConfig::default()
+        };
+        let mut engine = Engine::new(config).unwrap();
+        engine.register_worker(worker(0, 1)).unwrap();
+        for second in 0..20u64 {
+            for offset in 0..10 {
+                let id = TaskId(second * 10 + offset);
+                if let Err(SubmitError::Deferred { pending, .. }) = engine.submit(TaskSpec::new(id)) {
+                    return pending;
+                }
+            }
+            engine.heartbeat(WorkerId(0), None).unwrap();
+            engine.tick(Timestamp::from_millis(second * 1_000 + 1_000)).unwrap();
+        }
+        panic!("never deferred");
+    };
+    // Without a forecast it defers at the mark; with one, five seconds (the retry hint) ahead of it.
+    assert_eq!(first_deferral_at(false), 100);
+    let early = first_deferral_at(true);
+    assert!((40..100).contains(&early), "{early}");
 }
