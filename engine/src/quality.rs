@@ -425,7 +425,13 @@ impl QualityReport {
             }
             text.push('\n');
         }
-        text.push_str("* best of the column; all / primary_over_best_geomean: each primary metric over its column's best, geometric mean\n");
+        text.push_str("* best of the column");
+        if columns.iter().any(|(scenario, _)| scenario == "all") {
+            text.push_str(
+                "; all / primary_over_best_geomean: each primary metric over its column's best, geometric mean",
+            );
+        }
+        text.push('\n');
         text
     }
 }
