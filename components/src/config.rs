@@ -299,8 +299,11 @@ pub struct EngineConfig {
     /// A task moves only if it is then expected to end earlier by at least this share of its predicted
     /// run time, in thousandths (beside the migration and cold-start costs): the hysteresis band.
     pub steal_gain_min_permille: u32,
-    /// The most tasks one thief is sent per tick.
+    /// The most tasks one thief is sent per scan.
     pub steal_batch_max: u32,
+    /// How often the steal stage looks for thieves and victims, in milliseconds of engine time (it
+    /// weighs every waiting task of every victim, so not every tick).
+    pub steal_interval_ms: u64,
     /// A task that moved may not move again for this long, in milliseconds.
     pub steal_hysteresis_ms: u64,
     /// An unanswered recall is forgotten after this long, in milliseconds (the task stays where it is).
@@ -388,6 +391,9 @@ impl Default for EngineConfig {
             steal_cold_start_ms: 2_000,
             steal_gain_min_permille: 250,
             steal_batch_max: 4,
+            // About a move's own cost (`steal_migration_ms`): an idle worker waits no longer for a scan
+            // than for the move.
+            steal_interval_ms: 200,
             steal_hysteresis_ms: 60_000,
             steal_recall_timeout_ms: 10_000,
             tasks_max: 50_000_000,
@@ -458,6 +464,7 @@ impl EngineConfig {
         check("steal_cold_start_ms", self.steal_cold_start_ms, 0, 3_600_000, "0..=3600000")?;
         check("steal_gain_min_permille", u64::from(self.steal_gain_min_permille), 0, 100_000, "0..=100000")?;
         check("steal_batch_max", u64::from(self.steal_batch_max), 1, 65_536, "1..=65536")?;
+        check("steal_interval_ms", self.steal_interval_ms, 0, 3_600_000, "0..=3600000")?;
         check("steal_hysteresis_ms", self.steal_hysteresis_ms, 0, 86_400_000, "0..=86400000")?;
         check("steal_recall_timeout_ms", self.steal_recall_timeout_ms, 1, 86_400_000, "1..=86400000")?;
         check("tasks_max", self.tasks_max, 1, 1 << 40, "1..=2^40")?;

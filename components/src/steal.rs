@@ -23,6 +23,8 @@ pub struct Recall {
 pub struct Recalls {
     /// Recalls by task.
     pub by_task: FxHashMap<Entity, Recall>,
+    /// When the steal stage next looks for thieves and victims.
+    pub next_scan_at: Timestamp,
 }
 
 impl Recalls {

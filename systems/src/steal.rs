@@ -18,7 +18,8 @@
 //!   hysteresis band), which also keeps warm models together;
 //! - not undo a recent one: a task that moved stays put for `steal_hysteresis_ms`.
 //!
-//! A thief gets at most `steal_batch_max` tasks a tick and no more than it has free slots (counting
+//! The stage looks once per `steal_interval_ms` of engine time (it weighs every waiting task of every
+//! victim). A thief gets at most `steal_batch_max` tasks a scan and no more than it has free slots (counting
 //! the recalls already meant for it). With `prediction`, a full worker with nothing queued whose
 //! soonest running task is predicted to end before a move would arrive (`steal_migration_ms`) is a
 //! thief for one task too: the move is under way while its slot frees (proactive rebalancing).
@@ -108,6 +109,10 @@ pub fn steal_work(mut pool: Pool, mut scratch: Local<StealScratch>) {
         return;
     }
     let now = pool.now();
+    if now < pool.recalls.next_scan_at {
+        return;
+    }
+    pool.recalls.next_scan_at = now.plus_ns(pool.config.steal_interval_ms.saturating_mul(1_000_000));
     let timeout_ns = pool.config.steal_recall_timeout_ms.saturating_mul(1_000_000);
     pool.recalls.by_task.retain(|_, recall| now.since(recall.at) < timeout_ns);
     let scratch = &mut *scratch;

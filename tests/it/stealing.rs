@@ -27,6 +27,8 @@ fn config() -> EngineConfig {
         steal_cold_start_ms: 0,
         steal_gain_min_permille: 0,
         steal_hysteresis_ms: 60_000,
+        // Every tick, so each step of a test sees the stage run.
+        steal_interval_ms: 0,
         ..EngineConfig::default()
     }
 }

@@ -165,6 +165,7 @@ config_dto! {
     steal_cold_start_ms: u64,
     steal_gain_min_permille: u32,
     steal_batch_max: u32,
+    steal_interval_ms: u64,
     steal_hysteresis_ms: u64,
     steal_recall_timeout_ms: u64,
     tasks_max: u64,
