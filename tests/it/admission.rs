@@ -26,16 +26,7 @@ fn admission_defers_between_its_marks_and_loses_nothing() {
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(config).unwrap();
-    engine
-        .register_worker(WorkerSpec {
-            id: WorkerId(0),
-            hardware: HardwareSet::of(&[HardwareKind::Cpu]),
-            cpu_milli: 8_000,
-            memory_mib: 16_384,
-            slots: 2,
-            ..WorkerSpec::default()
-        })
-        .unwrap();
+    engine.register_worker(worker(0, 2)).unwrap();
     let mut now = 0;
     let mut running: Vec<TaskId> = Vec::new();
     // Ends the running tasks and lets the engine place the next ones (two slots).
