@@ -13,7 +13,8 @@
 
 use bevy_ecs::prelude::*;
 
-use crate::config::CompositeWeights;
+use crate::config::{EngineConfig, PolicyName};
+use crate::weights::CompositeWeights;
 
 /// Completions per epoch: enough to average out run-time noise, few enough to adapt within minutes
 /// on a busy pool. A guess; tune with `ballast bench quality`.
@@ -57,6 +58,12 @@ impl AdaptiveState {
     /// The weights in play.
     pub fn weights(&self) -> CompositeWeights {
         ARMS[self.current]
+    }
+
+    /// The composite weights placement uses now under `config`: this bandit's current arm under the
+    /// adaptive policy, the config's otherwise.
+    pub fn weights_under(&self, config: &EngineConfig) -> CompositeWeights {
+        if config.policy == PolicyName::Adaptive { self.weights() } else { config.weights }
     }
 
     /// Records a completion that took `response_ns` from submission for a predicted run of

@@ -5,6 +5,8 @@ use std::fmt;
 
 use bevy_ecs::prelude::*;
 
+pub use crate::weights::CompositeWeights;
+
 /// A placement policy, selectable by a stable name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum PolicyName {
@@ -162,34 +164,6 @@ impl PolicyName {
 impl fmt::Display for PolicyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// The weights of the composite scorers, in thousandths. A worker's cost for a task is
-/// `(wait + run × (1 + waste)) / success × (1 + load × share) × (1 − warm)`: `wait` is the time until
-/// one of its slots frees, `run` the predicted run time there, `waste` charged when the worker's GPUs or
-/// browsers would sit idle under a task that needs none, `share` its dominant reserved share after the
-/// placement, `warm` granted when the task's model ran there last.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CompositeWeights {
-    /// Weight of the load share.
-    pub load_permille: u32,
-    /// Surcharge for scarce capabilities a task leaves idle.
-    pub waste_permille: u32,
-    /// Discount for a warm model (below 1000).
-    pub warm_permille: u32,
-    /// Weight of the prediction's uncertainty added to the predicted run time (risk aversion): a worker
-    /// whose speed for the task is unknown costs more than one measured to be as fast.
-    pub risk_permille: u32,
-}
-
-impl Default for CompositeWeights {
-    fn default() -> Self {
-        // Chosen with `ballast bench quality --policies composite --weights L,W,M` (the table is in
-        // ARCHITECTURE.md, Placement): the predicted run time and wait decide; a warm model is worth
-        // 2%. Load (0.1, 0.3) and idle scarce capabilities (0.25, 1.0) measured even or worse, so they
-        // only break ties by default; the adaptive policy keeps trying them.
-        CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20, risk_permille: 0 }
     }
 }
 
@@ -441,11 +415,6 @@ pub enum ConfigError {
 }
 
 impl EngineConfig {
-    /// The composite weights placement uses now: the adaptive policy's current arm, or the config's.
-    pub fn effective_weights(&self, adaptive: &crate::adaptive::AdaptiveState) -> CompositeWeights {
-        if self.policy == PolicyName::Adaptive { adaptive.weights() } else { self.weights }
-    }
-
     /// Checks every field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check("attempts_max", u64::from(self.attempts_max), 1, 255, "1..=255")?;

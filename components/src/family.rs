@@ -65,23 +65,6 @@ impl ModelFamily {
     pub fn index(self) -> usize {
         self as usize
     }
-
-    /// The prior run time of one inference test of this family on a reference CPU worker, in milliseconds,
-    /// before any history is known. Values from the original system's analyzer (60 s × family factor:
-    /// vision 1.2, text 1, audio 1.5, multimodal 2), with generation families set to the multimodal factor;
-    /// history replaces them as soon as completions arrive.
-    pub fn prior_duration_ms(self) -> u64 {
-        match self {
-            ModelFamily::Unknown => 60_000,
-            ModelFamily::TextEmbedding => 60_000,
-            ModelFamily::TextGeneration => 120_000,
-            ModelFamily::TextToText => 60_000,
-            ModelFamily::Vision => 72_000,
-            ModelFamily::VisionGeneration => 120_000,
-            ModelFamily::Audio => 90_000,
-            ModelFamily::Multimodal => 120_000,
-        }
-    }
 }
 
 impl fmt::Display for ModelFamily {

@@ -8,8 +8,8 @@
 use bevy_ecs::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::capability::HardwareKind;
 use crate::family::{ModelFamily, TestType};
+use crate::ids::WorkerId;
 use crate::symbols::Symbol;
 use crate::worker::ratio_ppm;
 
@@ -41,23 +41,6 @@ impl PredictionSource {
         }
     }
 }
-
-/// The engine's prior relative speed of each hardware kind per family, against a CPU (1.0), before any
-/// history: the original system's hardware preference scores (vision: CUDA .9, ROCm .8, CPU .3, MPS .7,
-/// OpenVINO .7, QNN .6; text .9/.7/.5/.7/.6/.5; audio .8/.7/.6/.8/.7/.7; multimodal .9/.7/.3/.7/.6/.5)
-/// divided by the CPU's score; generation families use the text row, browsers WebNN 1.0 and WebGPU 1.2
-/// (the original's hardware profiles). History replaces these as soon as tasks complete.
-pub const PRIOR_SPEED: [[f32; HardwareKind::COUNT]; ModelFamily::COUNT] = [
-    // cpu   cuda  rocm  mps   openvino qnn  webnn webgpu
-    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // unknown (text row)
-    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-embedding
-    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-generation
-    [1.0, 1.8, 1.4, 1.4, 1.2, 1.0, 1.0, 1.2], // text-to-text
-    [1.0, 3.0, 2.7, 2.3, 2.3, 2.0, 1.0, 1.2], // vision
-    [1.0, 3.0, 2.7, 2.3, 2.3, 2.0, 1.0, 1.2], // vision-generation (vision row)
-    [1.0, 1.3, 1.2, 1.3, 1.2, 1.2, 1.0, 1.2], // audio
-    [1.0, 3.0, 2.3, 2.3, 2.0, 1.7, 1.0, 1.2], // multimodal
-];
 
 /// Run statistics of one key: completions with an exponentially weighted mean duration, and failures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -229,4 +212,22 @@ pub fn normalized_ns(duration_ns: u64, test_type: TestType) -> u64 {
 /// A normalized duration scaled back to `test_type`.
 pub fn denormalized_ns(normalized_ns: u64, test_type: TestType) -> u64 {
     (u128::from(normalized_ns) * u128::from(test_type.duration_factor_percent()) / 100) as u64
+}
+
+/// A past run of a task, to seed the engine's performance history (an earlier session's, or a known
+/// expected-time-to-compute matrix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PastRun {
+    /// The worker it ran on (registered).
+    pub worker: WorkerId,
+    /// The model, if any.
+    pub model: Option<String>,
+    /// Its family.
+    pub family: ModelFamily,
+    /// Its test type.
+    pub test_type: TestType,
+    /// How long it ran, in nanoseconds (ignored when it failed).
+    pub duration_ns: u64,
+    /// Whether it completed.
+    pub completed: bool,
 }

@@ -10,6 +10,7 @@
 pub mod adaptive;
 pub mod admission;
 pub mod capability;
+pub mod catalogue;
 pub mod class;
 pub mod clock;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod shape;
 pub mod steal;
 pub mod symbols;
 pub mod task;
+pub mod weights;
 pub mod work;
 pub mod worker;
 

@@ -1,48 +1,15 @@
 //! Preference tables that analysis and the scorers read, per model family: which hardware a family
 //! runs best on, which browsers run it best in web-platform tests, and how many inputs a test batches
-//! at once for a worker's memory. Each is a documented table; the hardware table is also the engine's
-//! prior speed ([`crate::history::PRIOR_SPEED`]), which history replaces as soon as runs complete.
+//! at once for a worker's memory. The hardware order comes from the prior speeds, which history
+//! replaces as soon as runs complete.
 //!
 //! The tables the scorers read, the prior speeds and the prior run times, are [`Priors`], part of the
-//! engine config (`priors` in a `--config` file overrides any entry); the defaults are the tables here.
+//! engine config (`priors` in a `--config` file overrides any entry); the defaults are the model
+//! catalogue's (`components/data/models.toml`, [`crate::catalogue`]).
 
 use crate::capability::{Browser, HardwareKind};
+pub use crate::catalogue::Priors;
 use crate::family::ModelFamily;
-use crate::history::PRIOR_SPEED;
-
-/// The prior tables the scorers read before any history: each family's relative speed on each hardware
-/// kind (thousandths of a CPU's) and its prior run time of one inference test on a CPU.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Priors {
-    /// Speed of each hardware kind per family, in thousandths of a CPU's (1,000 = a CPU).
-    pub speed_permille: [[u32; HardwareKind::COUNT]; ModelFamily::COUNT],
-    /// Run time of one inference test per family on a CPU, in milliseconds.
-    pub duration_ms: [u64; ModelFamily::COUNT],
-}
-
-impl Default for Priors {
-    /// [`PRIOR_SPEED`] and [`ModelFamily::prior_duration_ms`].
-    fn default() -> Priors {
-        Priors {
-            speed_permille: PRIOR_SPEED.map(|row| row.map(|speed| (speed * 1_000.0).round() as u32)),
-            duration_ms: ModelFamily::ALL.map(ModelFamily::prior_duration_ms),
-        }
-    }
-}
-
-impl Priors {
-    /// The prior speed of `kind` for `family`, against a CPU (1.0).
-    #[inline]
-    pub fn speed(&self, family: ModelFamily, kind: HardwareKind) -> f32 {
-        self.speed_permille[family.index()][kind.index()] as f32 / 1_000.0
-    }
-
-    /// The prior run time of one inference test of `family` on a CPU, in milliseconds.
-    #[inline]
-    pub fn duration_ms(&self, family: ModelFamily) -> u64 {
-        self.duration_ms[family.index()]
-    }
-}
 
 /// How well each browser exposes the two web ML backends, 0 (absent) to 1 (shipped and enabled by
 /// default), late 2025: WebGPU ships in Chrome and Edge (since 113), Safari (26) and Firefox (141, on

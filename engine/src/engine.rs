@@ -18,7 +18,7 @@ use ballast_components::class::Classes;
 use ballast_components::clock::{Clock, Randomness, Timestamp};
 use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::directory::Directory;
-use ballast_components::family::{ModelFamily, TestType};
+pub use ballast_components::history::PastRun;
 use ballast_components::history::{History, WarmModels};
 use ballast_components::ids::{TaskId, WorkerId, WorkerSlot};
 use ballast_components::index::CapabilityIndex;
@@ -64,24 +64,6 @@ pub enum ExplainError {
     /// The task is not live (never submitted, or already ended).
     #[error("task {0} is not live (never submitted, or already ended)")]
     UnknownTask(TaskId),
-}
-
-/// A past run of a task, to seed the engine's performance history (an earlier session's, or a known
-/// expected-time-to-compute matrix).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PastRun {
-    /// The worker it ran on (registered).
-    pub worker: WorkerId,
-    /// The model, if any.
-    pub model: Option<String>,
-    /// Its family.
-    pub family: ModelFamily,
-    /// Its test type.
-    pub test_type: TestType,
-    /// How long it ran, in nanoseconds (ignored when it failed).
-    pub duration_ns: u64,
-    /// Whether it completed.
-    pub completed: bool,
 }
 
 /// Why a history import was refused.
@@ -243,6 +225,7 @@ impl Engine {
     }
 
     /// Adds a line of the recording's own (the simulator's ground truth); nothing when not recording.
+    #[cfg(feature = "sim")]
     pub(crate) fn record_line(&mut self, line: &Line<'_>) {
         if let Some(recorder) = self.recorder.as_mut() {
             recorder.write(line);
@@ -540,7 +523,7 @@ impl Engine {
         let note = &lifecycle.placement;
         let factors = ballast_systems::policy::cost_factors(
             config.policy,
-            config.effective_weights(world.resource::<AdaptiveState>()),
+            world.resource::<AdaptiveState>().weights_under(config),
             spec.priority,
             lifecycle.predicted_ns,
             ballast_systems::policy::wastes_scarce_capabilities(requirements, capabilities),

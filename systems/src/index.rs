@@ -66,7 +66,7 @@ fn list_registered_workers(pool: &mut Pool) {
 
 /// Links a new shape to every indexed requirement set it meets, and to their classes.
 fn link_shape(pool: &mut Pool, shape: ShapeId) {
-    let (policy, weights) = (pool.config.policy, pool.config.effective_weights(&pool.adaptive));
+    let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
     let classes = &mut *pool.classes;
     let shape_data = &mut pool.shapes.shapes[shape.index()];
     for (index, set) in classes.requirement_sets.iter_mut().enumerate() {
@@ -95,7 +95,7 @@ fn rescore_classes(pool: &mut Pool, last_rescore: &mut Timestamp) {
         return;
     }
     *last_rescore = now;
-    let (policy, weights) = (pool.config.policy, pool.config.effective_weights(&pool.adaptive));
+    let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
     let changed = std::mem::take(&mut pool.shapes.history_changed);
     let classes = &mut *pool.classes;
     for &shape_id in &changed {
@@ -145,7 +145,7 @@ fn class_of(pool: &mut Pool, key: ClassKey) -> ClassId {
     if let Some(class) = pool.classes.class_id(key) {
         return class;
     }
-    let (policy, weights) = (pool.config.policy, pool.config.effective_weights(&pool.adaptive));
+    let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
     let set = &pool.classes.requirement_sets[key.requirements.index()];
     let mut candidates = Candidates::default();
     for &shape in &set.shapes {

@@ -270,7 +270,7 @@ fn choose(
     let pool = &mut *pool;
     let context = Context {
         policy: pool.config.policy,
-        weights: pool.config.effective_weights(&pool.adaptive),
+        weights: pool.adaptive.weights_under(&pool.config),
         now: pool.clock.now,
         directory: &pool.directory,
         shapes: &pool.shapes,

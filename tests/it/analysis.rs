@@ -5,7 +5,7 @@ use ballast_components::family::ModelFamily;
 use ballast_systems::analysis::detect_family;
 
 /// The family of a Hugging Face task label (and of the TEI README sections); see the mapping above
-/// `FAMILY_CUES` in `systems/src/analysis.rs`.
+/// the families of the model catalogue, `components/data/models.toml`.
 fn family_of_task(task: &str) -> ModelFamily {
     match task {
         "feature-extraction"
@@ -60,7 +60,9 @@ fn family_of_task(task: &str) -> ModelFamily {
         "reinforcement-learning" | "tabular-classification" | "tabular-regression" | "time-series-forecasting" => {
             ModelFamily::Unknown
         }
-        other => panic!("no family for task {other:?}: add it to this mapping and the one above FAMILY_CUES"),
+        other => panic!(
+            "no family for task {other:?}: add it to this mapping and the one at the head of components/data/models.toml"
+        ),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The CI-history replay: the loader's errors, the oracle, and that history improves placement.
 
-use ballast::ci::{self, CiError, CiPlan, CiRun, lpt_makespan};
 use ballast::prelude::*;
+use ballast::traces::ci::{self, CiError, CiPlan, CiRun, lpt_makespan};
 
 fn plan(history: bool) -> CiPlan {
     CiPlan {

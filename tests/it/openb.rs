@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use ballast::openb::{self, OpenbError, OpenbOptions};
 use ballast::prelude::*;
+use ballast::traces::openb::{self, OpenbError, OpenbOptions};
 use ballast_components::worker::{Capabilities, GpuDevice, Load};
 use ballast_systems::packing::{Free, TypicalDemand, fragment_for};
 

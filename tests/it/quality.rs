@@ -1,8 +1,8 @@
 //! The quality harness end to end at small sizes: every cell present, the best of each column marked,
 //! and the published ordering of the ETC heuristics visible even on small matrices.
 
+use ballast::bench::quality::{self, Contender, METRICS, Plan, Sizes};
 use ballast::prelude::*;
-use ballast::quality::{self, Contender, METRICS, Plan, Sizes};
 
 #[test]
 fn the_harness_fills_every_cell_and_marks_the_best() {

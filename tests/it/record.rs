@@ -221,7 +221,7 @@ fn every_documented_kind_appears_in_a_test_recording() {
     assert_eq!(documented, known, "docs/RECORDING.md's kind tables against the kinds this version reads");
 
     // The scripted recording's commands replay through a fresh engine to the same events, every one.
-    let verbatim = ballast::record::replay_engine(&scripted, &Default::default()).unwrap();
+    let verbatim = ballast::traces::events::replay_engine(&scripted, &Default::default()).unwrap();
     assert_eq!(verbatim.mode, "verbatim");
     assert_eq!(verbatim.first_difference, None);
     assert!(verbatim.replay.commands_rejected >= 1 && verbatim.replay.tasks_unschedulable == 1);
@@ -271,7 +271,7 @@ fn the_handle_records_what_its_engine_sees() {
     // the engine replay reproduces it.
     let error = sim::replay(&path, &ReplayOptions::default(), &mut |_| {}).unwrap_err();
     assert!(error.to_string().contains("embedded engine"), "{error}");
-    let verbatim = ballast::record::replay_engine(&path, &Default::default()).unwrap();
+    let verbatim = ballast::traces::events::replay_engine(&path, &Default::default()).unwrap();
     assert_eq!((verbatim.first_difference, verbatim.replay.placements), (None, 1));
     let _ = std::fs::remove_file(path);
 }
@@ -454,7 +454,7 @@ fn coordinator_recording(path: &Path) -> u64 {
 
 #[test]
 fn an_embedded_engines_recording_replays_verbatim_and_under_another_policy() {
-    use ballast::record::{EngineReplayOptions, replay_engine};
+    use ballast::traces::events::{EngineReplayOptions, replay_engine};
     let path = scratch("coordinator.jsonl");
     assert_eq!(coordinator_recording(&path), 240);
 

@@ -1,7 +1,7 @@
 //! The scale harness end to end at 1,000 workers: every column filled from a real run. No timing is
 //! asserted (speed is the harness's to measure, not a test's).
 
-use ballast::scale::{self, ScalePlan};
+use ballast::bench::scale::{self, ScalePlan};
 
 #[test]
 fn the_sweep_fills_a_row_from_real_runs() {

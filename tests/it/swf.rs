@@ -2,7 +2,7 @@
 //! slowdown and EASY backfilling on hand-made job lists, the reservation as a property, determinism, and
 //! the real Lublin-1 and KTH-SP2 logs.
 
-use ballast::swf::{
+use ballast::traces::swf::{
     self, Backfill, JobRun, QueuePolicy, SwfError, SwfJob, SwfPlan, SwfTrace, bounded_slowdown, schedule,
 };
 use rand::{RngExt, SeedableRng};

@@ -112,3 +112,76 @@ fn the_top_level_is_the_design_card() {
         assert!(root.join(entry).exists(), "missing {entry}");
     }
 }
+
+/// The top-level modules of each crate, with the other top-level modules each one names (`crate::x`)
+/// outside comments.
+fn module_imports(crate_dir: &str) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = root().join(crate_dir).join("src");
+    let mut graph: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for path in rust_files(&src) {
+        let relative = path.strip_prefix(&src).expect("under src");
+        let first = relative.components().next().expect("a file").as_os_str().to_string_lossy().into_owned();
+        let module = first.trim_end_matches(".rs").to_owned();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("sources are UTF-8");
+        let imports = graph.entry(module.clone()).or_default();
+        for line in text.lines().filter(|line| !line.trim_start().starts_with("//")) {
+            for (position, _) in line.match_indices("crate::") {
+                let name: String = line[position + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name != module {
+                    imports.insert(name);
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn no_module_imports_another_that_imports_it_back() {
+    for crate_dir in ["components", "systems", "engine"] {
+        let graph = module_imports(crate_dir);
+        // Depth-first search for a back edge; `path` is the chain of modules being visited.
+        fn visit(
+            module: &str,
+            graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(start) = path.iter().position(|seen| seen == module) {
+                let mut circle = path[start..].to_vec();
+                circle.push(module.to_owned());
+                return Some(circle);
+            }
+            if !done.insert(module.to_owned()) {
+                return None;
+            }
+            path.push(module.to_owned());
+            for next in graph.get(module).into_iter().flatten().filter(|next| graph.contains_key(*next)) {
+                if let Some(circle) = visit(next, graph, path, done) {
+                    return Some(circle);
+                }
+            }
+            path.pop();
+            None
+        }
+        let mut done = std::collections::BTreeSet::new();
+        for module in graph.keys() {
+            let circle = visit(module, &graph, &mut Vec::new(), &mut done);
+            assert!(circle.is_none(), "{crate_dir}: modules import each other in a circle: {:?}", circle);
+        }
+    }
+}
+
+#[test]
+fn the_binary_only_parses_and_dispatches() {
+    let main = std::fs::read_to_string(root().join("engine/src/main.rs")).expect("engine/src/main.rs");
+    let code_lines =
+        main.lines().filter(|line| !line.trim().is_empty() && !line.trim_start().starts_with("//")).count();
+    assert!(code_lines <= 12, "engine/src/main.rs has {code_lines} lines of code; subcommands live in engine/src/cli/");
+}

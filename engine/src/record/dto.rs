@@ -17,7 +17,7 @@ use ballast_components::message::{
 use ballast_components::requirements::GpuDemand;
 
 use super::{Apply, ConfigDto};
-use crate::engine::PastRun;
+use ballast_components::history::PastRun;
 
 /// One line of a recording. `t` is the engine's time (its last tick) in nanoseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

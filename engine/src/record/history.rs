@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 use ballast_components::config::EngineConfig;
 
 use super::{ConfigDto, FORMAT, Header, Line, PastRunDto, Reader, RecordError, RecordStats, Recorder, VERSION};
-use crate::engine::PastRun;
+use ballast_components::history::PastRun;
 
 /// Runs kept per (worker, model or family) when a history is saved.
 pub const RUNS_KEPT_PER_KEY: usize = 32;

@@ -16,8 +16,6 @@ mod config;
 mod dto;
 mod history;
 mod reader;
-#[cfg(feature = "sim")]
-mod replay;
 mod writer;
 
 pub use config::ConfigDto;
@@ -27,8 +25,6 @@ pub use dto::{
 };
 pub use history::{HistoryWriter, RUNS_KEPT_PER_KEY, compact, load_history};
 pub use reader::Reader;
-#[cfg(feature = "sim")]
-pub use replay::{EngineReplayOptions, EngineReplayOutcome, EventSummary, replay_engine};
 pub use writer::{RecordStats, Recorder};
 
 /// The `format` field of every recording's header.

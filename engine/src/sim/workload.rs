@@ -813,8 +813,9 @@ fn default_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
     spec.test_type = template.test_type;
     spec.requirements = requirements;
     // Work on a reference CPU: the family prior times the test-type factor, with a heavy-ish spread.
-    let mean_seconds =
-        family.prior_duration_ms() as f64 / 1000.0 * template.test_type.duration_factor_percent() as f64 / 100.0;
+    let mean_seconds = ballast_components::catalogue::Catalogue::builtin().priors.duration_ms(family) as f64 / 1000.0
+        * template.test_type.duration_factor_percent() as f64
+        / 100.0;
     let spread = LogNormal::new(-0.125, 0.5).expect("valid lognormal");
     SimTaskSpec { spec, family, work_seconds: mean_seconds * spread.sample(rng), seconds_on: None }
 }

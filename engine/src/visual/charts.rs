@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::inputs::{OpenbReport, SwfReport};
-use crate::ci::CiReport;
-use crate::scale::ScaleReport;
+use crate::bench::scale::ScaleReport;
 use crate::sim::{SimReport, Timeline, WorkerEfficiency, WorkerLoad};
+use crate::traces::ci::CiReport;
 
 /// The palette (Tableau 10): distinct, colour-blind-friendly enough, and calm on white.
 pub const PALETTE: [RGBColor; 10] = [
@@ -471,7 +471,7 @@ pub fn heat_map(load: &WorkerLoad) -> Result<String, String> {
 }
 
 /// A tick-time line of the scalability chart: its label, colour and value per row.
-type TickSeries = (&'static str, RGBColor, fn(&crate::scale::ScaleRow) -> u64);
+type TickSeries = (&'static str, RGBColor, fn(&crate::bench::scale::ScaleRow) -> u64);
 
 /// The scalability curve: placements per second and tick times against pool size, log-log.
 pub fn scalability(report: &ScaleReport) -> Result<String, String> {

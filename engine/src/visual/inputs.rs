@@ -7,11 +7,11 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::ci::CiReport;
-pub use crate::openb::OpenbReport;
-use crate::quality::QualityReport;
-use crate::scale::ScaleReport;
+use crate::bench::quality::QualityReport;
+use crate::bench::scale::ScaleReport;
 use crate::sim::SimReport;
+use crate::traces::ci::CiReport;
+pub use crate::traces::openb::OpenbReport;
 
 /// What kind of result a JSON file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

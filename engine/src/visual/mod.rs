@@ -23,7 +23,7 @@ pub mod inputs;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::quality::{METRICS, QualityReport};
+use crate::bench::quality::{METRICS, QualityReport};
 use crate::sim::SimReport;
 pub use inputs::{Input, Kind, OpenbReport, SwfReport, detect};
 
@@ -318,7 +318,7 @@ impl Page {
         Ok(())
     }
 
-    fn scale(&mut self, name: &str, report: &crate::scale::ScaleReport) -> Result<(), ReportError> {
+    fn scale(&mut self, name: &str, report: &crate::bench::scale::ScaleReport) -> Result<(), ReportError> {
         self.heading("Scalability", name);
         let svg = Page::draw("scalability", charts::scalability(report))?;
         let mut table = String::from(
@@ -406,7 +406,7 @@ impl Page {
         Ok(())
     }
 
-    fn ci(&mut self, name: &str, report: &crate::ci::CiReport) -> Result<(), ReportError> {
+    fn ci(&mut self, name: &str, report: &crate::traces::ci::CiReport) -> Result<(), ReportError> {
         self.heading("CI history replay", name);
         let svg = Page::draw("ci", charts::ci_cycles(report))?;
         let table = format!(

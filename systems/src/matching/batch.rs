@@ -309,7 +309,7 @@ fn weigh(pool: &Pool, batch: &mut BatchScratch, lanes: &mut Vec<u64>) {
 fn context<'a, 'w, 's>(pool: &'a Pool<'w, 's>) -> Context<'a, 'w, 's> {
     Context {
         policy: pool.config.policy,
-        weights: pool.config.effective_weights(&pool.adaptive),
+        weights: pool.adaptive.weights_under(&pool.config),
         now: pool.clock.now,
         directory: &pool.directory,
         shapes: &pool.shapes,

@@ -84,7 +84,7 @@ pub enum CiError {
 /// Reads a CI history (gzip or plain text), in file order.
 pub fn load(path: &Path) -> Result<Vec<CiRun>, CiError> {
     let io = |source| CiError::Io { context: format!("reading {}", path.display()), source };
-    parse(crate::input::open(path).map_err(io)?)
+    parse(crate::traces::input::open(path).map_err(io)?)
 }
 
 /// Parses a CI history: an optional header line, then `Id;Name;Duration;CalcPrio;LastRun;LastResults;

@@ -1,4 +1,6 @@
-//! Replaying a recording of an embedded engine (`source: "engine"`): a coordinator's real run.
+//! `ballast replay events` of a recording of an embedded engine (`source: "engine"`): a coordinator's
+//! real run, Ballast's own trace format (`crate::record`; a simulated run's recording replays through
+//! `crate::sim::replay`).
 //!
 //! Such a recording holds no model of how fast each worker is, only what was reported. Two ways:
 //!
@@ -35,8 +37,8 @@ use ballast_components::config::EngineConfig;
 use ballast_components::ids::{TaskId, WorkerId};
 use ballast_components::message::{Command, Event};
 
-use super::{Apply, Line, Reader, RecordError};
 use crate::engine::Engine;
+use crate::record::{Apply, Line, Reader, RecordError};
 use crate::sim::Distribution;
 
 /// How to replay an engine recording.

@@ -218,7 +218,7 @@ pub enum SwfError {
 /// Reads a log (gzip or plain text).
 pub fn load(path: &Path) -> Result<SwfTrace, SwfError> {
     let io = |source| SwfError::Io { context: format!("reading {}", path.display()), source };
-    parse(crate::input::open(path).map_err(io)?)
+    parse(crate::traces::input::open(path).map_err(io)?)
 }
 
 /// A header line's `MaxProcs` or `MaxNodes` value: `Some(None)` for the key with an unusable value.

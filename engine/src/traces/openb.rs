@@ -150,7 +150,7 @@ struct Table {
 impl Table {
     fn read(path: &Path) -> Result<Table, OpenbError> {
         let io = |source| OpenbError::Io { path: path.to_owned(), source };
-        let reader = crate::input::open(path).map_err(io)?;
+        let reader = crate::traces::input::open(path).map_err(io)?;
         let mut header = None;
         let mut rows = Vec::new();
         for (index, line) in reader.split(b'\n').enumerate() {
