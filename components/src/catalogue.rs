@@ -382,7 +382,10 @@ impl CatalogueFile {
                     [text, fit, strength] => (text, fit, strength, None),
                     [text, fit, strength, task] => (text, fit, strength, Some(task)),
                     _ => {
-                        return Err(invalid(cue_field, "expected [text, fit, strength] or [text, fit, strength, task]"));
+                        return Err(invalid(
+                            cue_field,
+                            "expected [text, fit, strength] or [text, fit, strength, task]",
+                        ));
                     }
                 };
                 if !is_cue_text(text) {

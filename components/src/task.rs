@@ -166,6 +166,8 @@ pub enum PlacementMethod {
     Pack,
     /// Taken from another worker's run queue by an idle one (work stealing).
     Steal,
+    /// Put back where a previous engine had placed it, when a service recovered its journal.
+    Restored,
 }
 
 impl PlacementMethod {
@@ -179,6 +181,7 @@ impl PlacementMethod {
             PlacementMethod::Sample => "sampling",
             PlacementMethod::Pack => "packing scan",
             PlacementMethod::Steal => "work stealing",
+            PlacementMethod::Restored => "restored",
         }
     }
 }

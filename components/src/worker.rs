@@ -361,6 +361,10 @@ pub enum ThermalState {
 }
 
 impl ThermalState {
+    /// Every state, coldest first.
+    pub const ALL: [ThermalState; 5] =
+        [ThermalState::Cold, ThermalState::Warming, ThermalState::Warm, ThermalState::Hot, ThermalState::Cooling];
+
     /// The stable name.
     pub fn name(self) -> &'static str {
         match self {

@@ -43,6 +43,9 @@ use crate::record::{self, Apply, ConfigDto, Header, Line, PastRunDto, RecordErro
 use crate::schedule::initialized_schedule;
 use crate::view::View;
 
+mod restore;
+pub use restore::{RestoreReport, RestoredPlacement, RestoredTask, RestoredWorker};
+
 /// Why a tick was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -259,6 +262,36 @@ impl Engine {
     /// Wall time spent inside [`Engine::tick`], in nanoseconds.
     pub fn busy_ns(&self) -> u64 {
         self.busy_ns
+    }
+
+    /// Applies one command now; returns its refusals (none when it was applied; a batch's refused
+    /// tasks, each with its reason, when some were accepted). [`Engine::submit_each`] says which task
+    /// of a batch each refusal is for.
+    pub fn apply(&mut self, command: Command) -> Vec<CommandError> {
+        self.apply_now(command)
+    }
+
+    /// Submits `specs` now as one batch and answers for each, in order: accepted, or refused with its
+    /// reason. A batch refused as a whole (empty, too long) is one error.
+    pub fn submit_each(&mut self, specs: Vec<TaskSpec>) -> Result<Vec<Result<(), SubmitError>>, SubmitError> {
+        ballast_systems::admit::check_batch(self.config(), specs.len())?;
+        if let Some(recorder) = self.recorder.as_mut() {
+            let now = self.world.resource::<Clock>().now.0;
+            recorder.command(now, Apply::Now, &Command::SubmitBatch(specs.clone()));
+        }
+        let mut outcomes: Vec<Result<(), SubmitError>> = vec![Ok(()); specs.len()];
+        let mut specs = specs;
+        ballast_systems::admit::submit_tasks_each(
+            &mut self.world,
+            &mut self.admission,
+            &mut specs,
+            &mut |index, error| {
+                outcomes[index] = Err(error);
+            },
+        );
+        self.admission.apply(&mut self.world);
+        self.record_events();
+        Ok(outcomes)
     }
 
     /// Applies one command now; returns its refusals.

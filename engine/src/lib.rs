@@ -51,6 +51,8 @@ pub mod fuzzing;
 pub mod handle;
 pub mod record;
 pub mod schedule;
+#[cfg(feature = "service")]
+pub mod service;
 #[cfg(feature = "sim")]
 pub mod sim;
 #[cfg(feature = "sim")]

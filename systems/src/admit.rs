@@ -135,7 +135,8 @@ fn gather_submissions(
     }
 }
 
-fn check_batch(config: &EngineConfig, len: usize) -> Result<(), SubmitError> {
+/// The batch-level checks of a submission of `len` tasks: not empty, not over `submit_batch_len_max`.
+pub fn check_batch(config: &EngineConfig, len: usize) -> Result<(), SubmitError> {
     if len == 0 {
         return Err(SubmitError::EmptyBatch);
     }
@@ -353,6 +354,18 @@ fn intern_sorted(names: &[String], symbols: &mut Symbols) -> Result<Box<[Symbol]
 
 /// Validates and spawns a run of submissions as one batch.
 fn submit_tasks(world: &mut World, state: &mut SystemState<Pool>, specs: &mut Vec<TaskSpec>, refusals: Refusals<'_>) {
+    submit_tasks_each(world, state, specs, &mut |_, error| refusals(CommandKind::SubmitTask, error.into()));
+}
+
+/// Validates and spawns `specs` (drained) as one batch, in order, without the batch-level checks;
+/// each refusal is passed to `refused` with the index of its spec, so every spec is either accepted
+/// or refused exactly once.
+pub fn submit_tasks_each(
+    world: &mut World,
+    state: &mut SystemState<Pool>,
+    specs: &mut Vec<TaskSpec>,
+    refused: &mut dyn FnMut(usize, SubmitError),
+) {
     if specs.is_empty() {
         return;
     }
@@ -361,7 +374,7 @@ fn submit_tasks(world: &mut World, state: &mut SystemState<Pool>, specs: &mut Ve
     {
         let mut pool = pool(state, world);
         let config = pool.config.clone();
-        for spec in specs.drain(..) {
+        for (index, spec) in specs.drain(..).enumerate() {
             match check_task(&mut pool, &config, spec, now) {
                 Ok(task) => {
                     pool.directory.tasks.insert(task.id, Entity::PLACEHOLDER);
@@ -370,7 +383,7 @@ fn submit_tasks(world: &mut World, state: &mut SystemState<Pool>, specs: &mut Ve
                 }
                 Err(error) => {
                     pool.metrics.counters.commands_rejected += 1;
-                    refusals(CommandKind::SubmitTask, error.into());
+                    refused(index, error);
                 }
             }
         }

@@ -302,6 +302,8 @@ fn choose(
         PlacementMethod::Sample => sample::pick(&context, class, set, &mut pool.randomness.rng),
         PlacementMethod::Pack => pack::best(&context, class, set, &mut scratch.pack),
         PlacementMethod::Batch => unreachable!("batches are placed by batch::place_batch"),
-        PlacementMethod::Steal => unreachable!("the match stage does not steal"),
+        PlacementMethod::Steal | PlacementMethod::Restored => {
+            unreachable!("the match stage neither steals nor restores")
+        }
     }
 }

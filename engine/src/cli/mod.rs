@@ -15,6 +15,7 @@ mod analyze;
 mod bench;
 mod replay;
 mod report;
+mod serve;
 mod sim;
 
 #[derive(Parser)]
@@ -48,6 +49,9 @@ enum Commands {
     /// Analyses model ids (arguments, or one per line on stdin): one JSON object per line with the
     /// family, preferred hardware, browser scores, batch size and run-time prior.
     Analyze(analyze::AnalyzeArgs),
+    /// Serves the engine on an HTTP/JSON protocol (docs/PROTOCOL.md), every accepted command journaled
+    /// in the data directory before its result is sent.
+    Serve(serve::ServeArgs),
 }
 
 /// Parses the command line and runs the subcommand it names.
@@ -70,6 +74,7 @@ pub fn main() -> Result<()> {
         Commands::Replay(command) => replay::run(command),
         Commands::Report(args) => report::run(args),
         Commands::Analyze(args) => analyze::run(args),
+        Commands::Serve(args) => serve::run(args),
     }
 }
 

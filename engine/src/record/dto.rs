@@ -33,6 +33,7 @@ pub enum Line<'a> {
 
     #[serde(rename = "command.register_worker")]
     RegisterWorker {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -40,6 +41,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.heartbeat")]
     Heartbeat {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -49,6 +51,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.drain_worker")]
     DrainWorker {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -56,6 +59,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.remove_worker")]
     RemoveWorker {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -63,6 +67,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.submit_task")]
     SubmitTask {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -70,6 +75,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.submit_batch")]
     SubmitBatch {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -77,6 +83,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.cancel_task")]
     CancelTask {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -84,6 +91,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.task_started")]
     TaskStarted {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -92,6 +100,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.task_completed")]
     TaskCompleted {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -101,6 +110,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.task_failed")]
     TaskFailed {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -111,6 +121,7 @@ pub enum Line<'a> {
     },
     #[serde(rename = "command.task_released")]
     TaskReleased {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         #[serde(default, skip_serializing_if = "Apply::is_tick")]
         apply: Apply,
@@ -119,34 +130,104 @@ pub enum Line<'a> {
     },
     /// Past runs given to the performance history (always applied at once).
     #[serde(rename = "command.import_history")]
-    ImportHistory { t: u64, runs: Vec<PastRunDto<'a>> },
+    ImportHistory {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        runs: Vec<PastRunDto<'a>>,
+    },
 
     #[serde(rename = "event.worker_registered")]
-    WorkerRegistered { t: u64, worker: u64 },
+    WorkerRegistered {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+    },
     #[serde(rename = "event.worker_health_changed")]
-    WorkerHealthChanged { t: u64, worker: u64, from: Cow<'a, str>, to: Cow<'a, str> },
+    WorkerHealthChanged {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+        from: Cow<'a, str>,
+        to: Cow<'a, str>,
+    },
     #[serde(rename = "event.worker_draining")]
-    WorkerDraining { t: u64, worker: u64 },
+    WorkerDraining {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+    },
     #[serde(rename = "event.worker_quarantined")]
-    WorkerQuarantined { t: u64, worker: u64, failure_permille: u32, until_ns: u64 },
+    WorkerQuarantined {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+        failure_permille: u32,
+        until_ns: u64,
+    },
     #[serde(rename = "event.worker_quarantine_ended")]
-    WorkerQuarantineEnded { t: u64, worker: u64 },
+    WorkerQuarantineEnded {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+    },
     #[serde(rename = "event.worker_removed")]
-    WorkerRemoved { t: u64, worker: u64, reason: Cow<'a, str>, tasks_released: u32 },
+    WorkerRemoved {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        worker: u64,
+        reason: Cow<'a, str>,
+        tasks_released: u32,
+    },
     #[serde(rename = "event.task_accepted")]
-    TaskAccepted { t: u64, task: u64 },
+    TaskAccepted {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+    },
     #[serde(rename = "event.task_assigned")]
-    TaskAssigned { t: u64, task: u64, worker: u64, attempt: u8 },
+    TaskAssigned {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        worker: u64,
+        attempt: u8,
+    },
     #[serde(rename = "event.task_requeued")]
-    TaskRequeued { t: u64, task: u64, worker: u64, reason: Cow<'a, str> },
+    TaskRequeued {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        worker: u64,
+        reason: Cow<'a, str>,
+    },
     #[serde(rename = "event.task_recalled")]
-    TaskRecalled { t: u64, task: u64, worker: u64, to: u64 },
+    TaskRecalled {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        worker: u64,
+        to: u64,
+    },
     #[serde(rename = "event.task_migrated")]
-    TaskMigrated { t: u64, task: u64, from: u64, to: u64, attempt: u8 },
+    TaskMigrated {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        from: u64,
+        to: u64,
+        attempt: u8,
+    },
     #[serde(rename = "event.task_completed")]
-    TaskDone { t: u64, task: u64, worker: u64, duration_ns: u64 },
+    TaskDone {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        worker: u64,
+        duration_ns: u64,
+    },
     #[serde(rename = "event.task_failed")]
     TaskFailedForGood {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         task: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -155,15 +236,26 @@ pub enum Line<'a> {
     },
     #[serde(rename = "event.task_cancelled")]
     TaskCancelled {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
         t: u64,
         task: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worker: Option<u64>,
     },
     #[serde(rename = "event.task_unschedulable")]
-    TaskUnschedulable { t: u64, task: u64, reason: Cow<'a, str> },
+    TaskUnschedulable {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        task: u64,
+        reason: Cow<'a, str>,
+    },
     #[serde(rename = "event.command_rejected")]
-    CommandRejected { t: u64, command: Cow<'a, str>, error: Cow<'a, str> },
+    CommandRejected {
+        #[serde(default = "no_time", skip_serializing_if = "is_no_time")]
+        t: u64,
+        command: Cow<'a, str>,
+        error: Cow<'a, str>,
+    },
 
     /// A simulated worker's true speed (after its registration), and for a flaky worker the share of
     /// its attempts that fail (thousandths; written only when not 0).
@@ -291,14 +383,17 @@ pub struct PoolDto {
 
 /// A worker registration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct WorkerDto<'a> {
     /// Its id.
     pub id: u64,
-    /// Hardware kinds by name.
+    /// Hardware kinds by name (`cpu`, `cuda`, `rocm`, `mps`, `openvino`, `qnn`, `webnn`, `webgpu`).
     #[serde(default, skip_serializing_if = "Hardware::is_empty")]
+    #[cfg_attr(feature = "service", schema(value_type = Vec<String>))]
     pub hardware: Hardware,
-    /// Browsers by name.
+    /// Browsers by name (`chrome`, `firefox`, `edge`, `safari`).
     #[serde(default, skip_serializing_if = "Browsers::is_empty")]
+    #[cfg_attr(feature = "service", schema(value_type = Vec<String>))]
     pub browsers: Browsers,
     /// CPU, milli-cores.
     pub cpu_milli: u32,
@@ -316,6 +411,7 @@ pub struct WorkerDto<'a> {
 
 /// A GPU device.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct GpuDto<'a> {
     /// Its model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,6 +422,7 @@ pub struct GpuDto<'a> {
 
 /// Heartbeat utilization.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct UtilizationDto {
     /// CPU busy fraction.
     #[serde(default, skip_serializing_if = "is_zero_f32")]
@@ -343,6 +440,7 @@ pub struct UtilizationDto {
 
 /// A task submission.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct TaskDto<'a> {
     /// Its id.
     pub id: u64,
@@ -351,7 +449,9 @@ pub struct TaskDto<'a> {
     /// The model under test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_id: Option<Cow<'a, str>>,
-    /// The test type by name.
+    /// The test type by name (`inference`, `training`, `quantization`, `benchmark`, `integration`,
+    /// `unit`, `web`).
+    #[cfg_attr(feature = "service", schema(value_type = String))]
     pub test_type: Named<TestType>,
     /// Hard requirements.
     #[serde(default, skip_serializing_if = "RequirementsDto::is_empty")]
@@ -375,12 +475,15 @@ pub struct TaskDto<'a> {
 
 /// A task's requirements.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "service", derive(utoipa::ToSchema))]
 pub struct RequirementsDto<'a> {
     /// One of these hardware kinds.
     #[serde(default, skip_serializing_if = "Hardware::is_empty")]
+    #[cfg_attr(feature = "service", schema(value_type = Vec<String>))]
     pub hardware_any: Hardware,
     /// One of these browsers.
     #[serde(default, skip_serializing_if = "Browsers::is_empty")]
+    #[cfg_attr(feature = "service", schema(value_type = Vec<String>))]
     pub browsers_any: Browsers,
     /// CPU, milli-cores.
     #[serde(default, skip_serializing_if = "is_zero_u32")]
@@ -438,6 +541,18 @@ pub struct SimTaskDto {
     /// When the coordinator will cancel it if it has not ended, engine ns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_at_ns: Option<u64>,
+}
+
+/// The `t` of a command or event that has none: the wire form of the service, where commands and
+/// events travel without the engine's time (a recording always has it; its reader says so).
+pub const NO_TIME: u64 = u64::MAX;
+
+fn no_time() -> u64 {
+    NO_TIME
+}
+
+fn is_no_time(t: &u64) -> bool {
+    *t == NO_TIME
 }
 
 fn is_zero_f32(value: &f32) -> bool {
@@ -855,6 +970,46 @@ impl<'a> Line<'a> {
             ),
             _ => return None,
         })
+    }
+
+    /// The line's `t` (the header has none; [`NO_TIME`] when a command or event was read without one).
+    pub fn time(&self) -> Option<u64> {
+        match self {
+            Line::Header(_) => None,
+            Line::Tick { t }
+            | Line::RegisterWorker { t, .. }
+            | Line::Heartbeat { t, .. }
+            | Line::DrainWorker { t, .. }
+            | Line::RemoveWorker { t, .. }
+            | Line::SubmitTask { t, .. }
+            | Line::SubmitBatch { t, .. }
+            | Line::CancelTask { t, .. }
+            | Line::TaskStarted { t, .. }
+            | Line::TaskCompleted { t, .. }
+            | Line::TaskFailed { t, .. }
+            | Line::TaskReleased { t, .. }
+            | Line::ImportHistory { t, .. }
+            | Line::WorkerRegistered { t, .. }
+            | Line::WorkerHealthChanged { t, .. }
+            | Line::WorkerDraining { t, .. }
+            | Line::WorkerQuarantined { t, .. }
+            | Line::WorkerQuarantineEnded { t, .. }
+            | Line::WorkerRemoved { t, .. }
+            | Line::TaskAccepted { t, .. }
+            | Line::TaskAssigned { t, .. }
+            | Line::TaskRequeued { t, .. }
+            | Line::TaskRecalled { t, .. }
+            | Line::TaskMigrated { t, .. }
+            | Line::TaskDone { t, .. }
+            | Line::TaskFailedForGood { t, .. }
+            | Line::TaskCancelled { t, .. }
+            | Line::TaskUnschedulable { t, .. }
+            | Line::CommandRejected { t, .. }
+            | Line::SimWorker { t, .. }
+            | Line::SimArrival { t, .. }
+            | Line::SimReport { t, .. }
+            | Line::End { t, .. } => Some(*t),
+        }
     }
 
     /// The line's kind, as written.

@@ -20,7 +20,7 @@ mod writer;
 
 pub use config::ConfigDto;
 pub use dto::{
-    Browsers, GpuDto, Hardware, Header, KINDS, Line, Named, PastRunDto, PoolDto, RequirementsDto, SimHeader,
+    Browsers, GpuDto, Hardware, Header, KINDS, Line, NO_TIME, Named, PastRunDto, PoolDto, RequirementsDto, SimHeader,
     SimTaskDto, StableName, TaskDto, UtilizationDto, WorkerDto,
 };
 pub use history::{HistoryWriter, RUNS_KEPT_PER_KEY, compact, load_history};
@@ -54,7 +54,7 @@ pub enum Apply {
 }
 
 impl Apply {
-    fn is_tick(&self) -> bool {
+    pub(crate) fn is_tick(&self) -> bool {
         *self == Apply::Tick
     }
 }

@@ -137,6 +137,12 @@ impl<R: BufRead> Reader<R> {
                 Ok(Line::Header(_)) => {
                     return Err(RecordError::Inconsistent { line, message: "a second header".to_owned() });
                 }
+                Ok(parsed) if parsed.time() == Some(super::dto::NO_TIME) => {
+                    return Err(RecordError::BadLine {
+                        line,
+                        message: format!("bad `{}` line: missing field `t`", parsed.kind()),
+                    });
+                }
                 Ok(parsed) => {
                     if let Line::End { .. } = parsed {
                         self.ended = true;
