@@ -64,7 +64,10 @@ pub mod visual;
 pub use ballast_components as components;
 pub use ballast_systems as systems;
 
-pub use engine::{BatchOutcome, Engine, ExplainError, HistoryError, PastRun, TickError};
+pub use engine::{
+    BatchOutcome, Engine, ExplainError, HistoryError, PastRun, RestoreReport, RestoredPlacement, RestoredTask,
+    RestoredWorker, TickError,
+};
 pub use handle::{CommandSender, EngineHandle, EventBatch, HandleClock, HandleConfig, HandleError, Snapshot};
 pub use view::{TaskLookup, View};
 

@@ -18,6 +18,7 @@ mod record;
 mod report;
 mod scale;
 mod schedule;
+mod service;
 mod stealing;
 mod swf;
 mod systems;

@@ -444,13 +444,15 @@ pub struct UtilizationDto {
 pub struct TaskDto<'a> {
     /// Its id.
     pub id: u64,
-    /// 0 to 9.
+    /// 0 to 9 (5 when left out).
+    #[serde(default = "default_priority")]
     pub priority: u8,
     /// The model under test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_id: Option<Cow<'a, str>>,
     /// The test type by name (`inference`, `training`, `quantization`, `benchmark`, `integration`,
-    /// `unit`, `web`).
+    /// `unit`, `web`; `inference` when left out).
+    #[serde(default = "default_test_type")]
     #[cfg_attr(feature = "service", schema(value_type = String))]
     pub test_type: Named<TestType>,
     /// Hard requirements.
@@ -553,6 +555,15 @@ fn no_time() -> u64 {
 
 fn is_no_time(t: &u64) -> bool {
     *t == NO_TIME
+}
+
+/// A submission's priority when it names none (`TaskSpec::new`'s).
+fn default_priority() -> u8 {
+    5
+}
+
+fn default_test_type() -> Named<TestType> {
+    Named(TestType::Inference)
 }
 
 fn is_zero_f32(value: &f32) -> bool {
