@@ -35,6 +35,10 @@ pub(crate) struct ServeArgs {
     /// Events retained for `GET /v1/events` (also across restarts).
     #[arg(long, default_value_t = Limits::default().events_retained_max, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     events_retained: u64,
+    /// Do not sync commits to disk (to measure what durability costs: a crash may lose acknowledged
+    /// work). Never for real use.
+    #[arg(long)]
+    no_fsync: bool,
     /// The largest request body, in MiB (1 to 4,096).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4_096))]
     body_max_mib: u64,
@@ -53,6 +57,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
     let limits = Limits {
         events_retained_max: args.events_retained,
         body_bytes_max: usize::try_from(args.body_max_mib << 20).context("--body-max-mib")?,
+        fsync: !args.no_fsync,
         ..Limits::default()
     };
     let options = ServeOptions {
@@ -63,6 +68,9 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
         tick_interval: Duration::from_millis(args.tick_ms),
         limits,
     };
+    if args.no_fsync {
+        tracing::warn!("--no-fsync: commits are not synced; a crash may lose acknowledged work");
+    }
     serve(options, |address| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "ballast serve: listening on http://{address}");

@@ -584,7 +584,12 @@ impl Store {
         push_line(&mut bytes, &serde_json::json!({ "tick_ns": ledger.tick_ns }));
         self.bytes_since_snapshot += bytes.len() as u64;
         let snapshot = self.bytes_since_snapshot >= limits.snapshot_after_bytes.max(2 * ledger.bytes());
-        let txn = self.db.begin_write().map_err(|error| error.to_string())?;
+        let mut txn = self.db.begin_write().map_err(|error| error.to_string())?;
+        // Without fsync (a benchmark's choice), every 64th commit is still synced, so the file's free
+        // pages are reclaimed.
+        if !limits.fsync && batch % 64 != 0 {
+            txn.set_durability(redb::Durability::None).map_err(|error| error.to_string())?;
+        }
         {
             let mut journal = txn.open_table(JOURNAL).map_err(|error| error.to_string())?;
             journal.insert(batch, bytes.as_slice()).map_err(|error| error.to_string())?;

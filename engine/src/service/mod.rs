@@ -79,6 +79,9 @@ pub struct Limits {
     /// Journal bytes written since the last snapshot that trigger a new one (at least twice the
     /// ledger's size, so writing snapshots costs at most a third of the journal's bandwidth).
     pub snapshot_after_bytes: u64,
+    /// Whether each commit is synced to disk before its replies (off only to measure what durability
+    /// costs: a crash may then lose acknowledged work).
+    pub fsync: bool,
 }
 
 impl Default for Limits {
@@ -94,6 +97,7 @@ impl Default for Limits {
             requests_queued_max: 4_096,
             units_queued_max: 256,
             snapshot_after_bytes: 256 << 20,
+            fsync: true,
         }
     }
 }
