@@ -28,6 +28,7 @@
 //! covers, and the journal batches it covers are dropped, except those still holding retained events.
 
 use std::collections::VecDeque;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -139,20 +140,36 @@ pub struct Ledger {
     pub tick_ns: u64,
     next_order: u64,
     runs: Vec<PastRun>,
+    /// The JSON bytes of the live workers and tasks (kept as they change: a snapshot's size).
+    json_bytes: u64,
 }
 
 impl Ledger {
     fn worker(&mut self, id: u64, json: Box<str>) {
-        self.workers.insert(id, (json, false));
+        self.json_bytes += json.len() as u64 + 32;
+        if let Some((old, _)) = self.workers.insert(id, (json, false)) {
+            self.json_bytes -= old.len() as u64 + 32;
+        }
+    }
+
+    fn remove_worker(&mut self, id: u64) {
+        if let Some((old, _)) = self.workers.remove(&id) {
+            self.json_bytes -= old.len() as u64 + 32;
+        }
     }
 
     fn task(&mut self, id: u64, json: Box<str>) {
         let order = self.next_order;
         self.next_order += 1;
-        self.tasks.insert(
-            id,
-            LedgerTask { json, order, worker: None, started: false, attempts: 0, migrations: 0, devices: 0 },
-        );
+        let task = LedgerTask { json, order, worker: None, started: false, attempts: 0, migrations: 0, devices: 0 };
+        self.insert_task(id, task);
+    }
+
+    fn insert_task(&mut self, id: u64, task: LedgerTask) {
+        self.json_bytes += task.json.len() as u64 + 96;
+        if let Some(old) = self.tasks.insert(id, task) {
+            self.json_bytes -= old.json.len() as u64 + 96;
+        }
     }
 
     fn started(&mut self, task: u64) {
@@ -168,7 +185,9 @@ impl Ledger {
     }
 
     fn ended(&mut self, task: u64) {
-        self.tasks.remove(&task);
+        if let Some(old) = self.tasks.remove(&task) {
+            self.json_bytes -= old.json.len() as u64 + 96;
+        }
         self.ended.insert(task);
     }
 
@@ -213,9 +232,7 @@ impl Ledger {
                     entry.1 = true;
                 }
             }
-            Line::WorkerRemoved { worker, .. } => {
-                self.workers.remove(worker);
-            }
+            Line::WorkerRemoved { worker, .. } => self.remove_worker(*worker),
             _ => {}
         }
     }
@@ -227,9 +244,7 @@ impl Ledger {
 
     /// A rough size of the ledger in bytes (what a snapshot writes).
     fn bytes(&self) -> u64 {
-        let tasks: usize = self.tasks.values().map(|task| task.json.len() + 96).sum();
-        let workers: usize = self.workers.values().map(|(json, _)| json.len() + 32).sum();
-        (tasks + workers + self.runs.len() * 96) as u64
+        self.json_bytes + self.runs.len() as u64 * 96
     }
 
     /// What [`crate::Engine::restore`] needs, with the history; consumes the specs, keeps the numbering.
@@ -338,6 +353,8 @@ pub struct Store {
     snapshot_batch: u64,
     bytes_since_snapshot: u64,
     next_history_chunk: u64,
+    /// The batch being written (kept between commits).
+    buffer: Vec<u8>,
 }
 
 /// Opens (or creates) the store in `data_dir` and reads back the ledger and the retained events.
@@ -451,7 +468,16 @@ pub fn recover(data_dir: &Path, limits: &Limits) -> Result<Recovered, ServeError
     drop(history);
     drop(meta_table);
     drop(txn);
-    let store = Store { db, path, next_batch, batches, snapshot_batch, bytes_since_snapshot: 0, next_history_chunk };
+    let store = Store {
+        db,
+        path,
+        next_batch,
+        batches,
+        snapshot_batch,
+        bytes_since_snapshot: 0,
+        next_history_chunk,
+        buffer: Vec::new(),
+    };
     Ok(Recovered { store, ledger, events, batches_read, snapshot_lines })
 }
 
@@ -489,13 +515,16 @@ fn apply_snapshot_line(ledger: &mut Ledger, line: LineIn<'_>) -> Result<(), Stri
         ledger.next_order = meta.next_order;
     } else if let Some(worker) = line.worker {
         let dto: WorkerDto<'_> = serde_json::from_str(worker.get()).map_err(|error| format!("worker: {error}"))?;
-        ledger.workers.insert(dto.id, (worker.get().into(), line.draining));
+        ledger.worker(dto.id, worker.get().into());
+        if let Some(entry) = ledger.workers.get_mut(&dto.id) {
+            entry.1 = line.draining;
+        }
     } else if let Some(task) = line.task {
         let dto: TaskDto<'_> = serde_json::from_str(task.get()).map_err(|error| format!("task: {error}"))?;
         let worker = line.on;
         let started = line.started.as_ref().and_then(serde_json::Value::as_bool).unwrap_or(false);
         let devices = line.devices.as_ref().and_then(number_of).unwrap_or(0);
-        ledger.tasks.insert(
+        ledger.insert_task(
             dto.id,
             LedgerTask {
                 json: task.get().into(),
@@ -523,18 +552,19 @@ impl Store {
     /// Writes `units` as one batch, folds them into `ledger`, commits, and returns the events to publish.
     fn commit(
         &mut self,
-        units: &[Unit],
+        units: &mut [Unit],
         ledger: &mut Ledger,
         limits: &Limits,
         metrics: &JournalMetrics,
     ) -> Result<Chunk, String> {
         let started = Instant::now();
         let batch = self.next_batch;
-        let mut bytes = Vec::with_capacity(units.iter().map(|unit| unit.entries.len() * 96).sum());
+        let mut bytes = std::mem::take(&mut self.buffer);
+        bytes.clear();
         let mut events = Chunk { first_seq: ledger.last_seq + 1, events: Vec::new() };
         let mut records = 0u64;
-        for unit in units {
-            for entry in &unit.entries {
+        for unit in units.iter_mut() {
+            for entry in &mut unit.entries {
                 records += 1;
                 match entry {
                     Entry::Worker(spec) => {
@@ -549,14 +579,14 @@ impl Store {
                         bytes.extend_from_slice(b"{\"task\":");
                         bytes.extend_from_slice(json.as_bytes());
                         bytes.extend_from_slice(b"}\n");
-                        ledger.task(*id, json.clone());
+                        ledger.task(*id, std::mem::take(json));
                     }
                     Entry::Started { task } => {
-                        push_line(&mut bytes, &serde_json::json!({ "started": task }));
+                        let _ = writeln!(bytes, "{{\"started\":{task}}}");
                         ledger.started(*task);
                     }
                     Entry::Devices { task, mask } => {
-                        push_line(&mut bytes, &serde_json::json!({ "devices": [task, mask] }));
+                        let _ = writeln!(bytes, "{{\"devices\":[{task},{mask}]}}");
                         ledger.devices(*task, *mask);
                     }
                     Entry::Run(run) => {
@@ -569,9 +599,7 @@ impl Store {
                         assert_eq!(*seq, ledger.last_seq + 1, "events are numbered without a gap");
                         let line = Line::of_event(NO_TIME, event);
                         let json: Box<str> = serde_json::to_string(&line).expect("an event serializes").into();
-                        bytes.extend_from_slice(b"{\"seq\":");
-                        bytes.extend_from_slice(seq.to_string().as_bytes());
-                        bytes.extend_from_slice(b",\"event\":");
+                        let _ = write!(bytes, "{{\"seq\":{seq},\"event\":");
                         bytes.extend_from_slice(json.as_bytes());
                         bytes.extend_from_slice(b"}\n");
                         ledger.event(*seq, &line);
@@ -581,13 +609,13 @@ impl Store {
             }
             ledger.tick_ns = ledger.tick_ns.max(unit.tick_ns);
         }
-        push_line(&mut bytes, &serde_json::json!({ "tick_ns": ledger.tick_ns }));
+        let _ = writeln!(bytes, "{{\"tick_ns\":{}}}", ledger.tick_ns);
         self.bytes_since_snapshot += bytes.len() as u64;
         let snapshot = self.bytes_since_snapshot >= limits.snapshot_after_bytes.max(2 * ledger.bytes());
         let mut txn = self.db.begin_write().map_err(|error| error.to_string())?;
         // Without fsync (a benchmark's choice), every 64th commit is still synced, so the file's free
         // pages are reclaimed.
-        if !limits.fsync && batch % 64 != 0 {
+        if !limits.fsync && !batch.is_multiple_of(64) {
             txn.set_durability(redb::Durability::None).map_err(|error| error.to_string())?;
         }
         {
@@ -603,6 +631,10 @@ impl Store {
         txn.commit().map_err(|error| error.to_string())?;
         self.next_batch += 1;
         metrics.observe_commit(started.elapsed().as_secs_f64(), records, bytes.len() as u64, snapshot);
+        // The buffer is kept for the next commit, unless a burst made it huge.
+        if bytes.capacity() <= 64 << 20 {
+            self.buffer = bytes;
+        }
         Ok(events)
     }
 
@@ -730,7 +762,7 @@ pub fn run(
                 Err(_) => break,
             }
         }
-        match store.commit(&group, &mut ledger, &limits, &metrics) {
+        match store.commit(&mut group, &mut ledger, &limits, &metrics) {
             Ok(events) => {
                 hub.publish(events);
                 for unit in group.drain(..) {
