@@ -31,9 +31,16 @@ from ballast_client import BallastError, Client  # noqa: E402
 ENDS = {"event.task_completed", "event.task_failed", "event.task_cancelled", "event.task_unschedulable"}
 
 
-def run(kills, seed, data_dir, tasks_per_batch=200, workers=16, slots=4, settle_seconds=120.0):
+def run(kills, seed, data_dir, tasks_per_batch=200, workers=16, slots=4, settle_seconds=120.0, extra=()):
+    server = Server(os.path.join(data_dir, "data"), extra=extra).start()
+    try:
+        return load_and_kill(server, kills, seed, tasks_per_batch, workers, slots, settle_seconds)
+    finally:
+        server.kill()
+
+
+def load_and_kill(server, kills, seed, tasks_per_batch, workers, slots, settle_seconds):
     rng = random.Random(seed)
-    server = Server(os.path.join(data_dir, "data")).start()
     client = Client(server.url, retry_seconds=120)
     record = {"acknowledged": set(), "accepted": {}, "ended": {}, "placed_on": {}, "violations": []}
     last_seq = 0
@@ -133,9 +140,11 @@ def main(argv=None):
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--snapshot-after-mib", type=int, default=None, help="snapshot the ledger this often")
     args = parser.parse_args(argv)
+    extra = [] if args.snapshot_after_mib is None else ["--snapshot-after-mib", str(args.snapshot_after_mib)]
     with tempfile.TemporaryDirectory() as data_dir:
-        result = run(args.kills, args.seed, data_dir)
+        result = run(args.kills, args.seed, data_dir, extra=extra)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

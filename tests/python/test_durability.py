@@ -11,16 +11,30 @@ import durability
 
 
 def test_nothing_acknowledged_is_lost_or_duplicated_across_sigkills(tmp_path):
-    result = durability.run(kills=20, seed=7, data_dir=str(tmp_path))
+    # Snapshots every MiB of journal: recoveries read snapshots, journal suffixes and retained events.
+    result = durability.run(
+        kills=20, seed=7, data_dir=str(tmp_path), tasks_per_batch=100, workers=32, slots=8, extra=["--snapshot-after-mib", "1"]
+    )
     assert result["kills"] == 20
     assert result["acknowledged_tasks"] > 1000
     assert result["violations"] == [] and result["lost"] == 0 and result["duplicated"] == 0, result
     assert result["ended_tasks"] == result["acknowledged_tasks"]
     assert result["last_seq"] == result["server_last_seq"]
+    with open(str(tmp_path / "data") + ".log") as log:
+        recoveries = [line for line in log if " recovered " in line]
+    assert len(recoveries) == 21
+    assert any("snapshot_lines=0 " not in line for line in recoveries), "no recovery read a snapshot"
 
 
 def test_a_restart_keeps_placements_and_numbers(tmp_path):
     server = Server(tmp_path / "data").start()
+    try:
+        restart_keeps_placements(server)
+    finally:
+        server.stop()
+
+
+def restart_keeps_placements(server):
     client = Client(server.url, retry_seconds=60)
     client.register_worker(1, hardware=["cpu"], cpu_milli=4000, memory_mib=8192, slots=2)
     client.register_worker(2, hardware=["cpu"], cpu_milli=4000, memory_mib=8192, slots=2)
@@ -46,11 +60,17 @@ def test_a_restart_keeps_placements_and_numbers(tmp_path):
     events, _ = client.events(after=last_seq, wait_ms=5000)
     assert events[0][0] == last_seq + 1
     assert ("event.task_completed", first) in [(event["kind"], event.get("task")) for _, event in events]
-    server.stop()
 
 
 def test_the_example_coordinator_resumes_after_server_restarts(tmp_path):
     server = Server(tmp_path / "data").start()
+    try:
+        coordinator_resumes(server, tmp_path)
+    finally:
+        server.stop()
+
+
+def coordinator_resumes(server, tmp_path):
     state_file = str(tmp_path / "coordinator.json")
     example = os.path.join(ROOT, "engine", "clients", "python", "example_coordinator.py")
     coordinator = subprocess.Popen(
@@ -71,4 +91,3 @@ def test_the_example_coordinator_resumes_after_server_restarts(tmp_path):
     summary = __import__("json").loads(out.decode().strip().splitlines()[-1])
     assert summary["ended_twice"] == 0
     assert summary.get("completed", 0) + summary.get("failed", 0) == 600
-    server.stop()

@@ -39,6 +39,10 @@ pub(crate) struct ServeArgs {
     /// work). Never for real use.
     #[arg(long)]
     no_fsync: bool,
+    /// Journal MiB written since the last snapshot of the live state that trigger a new one (and at
+    /// least twice the live state's size); older journal is then dropped.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    snapshot_after_mib: u64,
     /// The largest request body, in MiB (1 to 4,096).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4_096))]
     body_max_mib: u64,
@@ -58,6 +62,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<()> {
         events_retained_max: args.events_retained,
         body_bytes_max: usize::try_from(args.body_max_mib << 20).context("--body-max-mib")?,
         fsync: !args.no_fsync,
+        snapshot_after_bytes: args.snapshot_after_mib << 20,
         ..Limits::default()
     };
     let options = ServeOptions {

@@ -134,6 +134,7 @@ fn start(state: &Shared) -> Result<(), ServeError> {
     let options = &state.options;
     let started = std::time::Instant::now();
     let recovered = journal::recover(&options.data_dir, &options.limits)?;
+    let read_seconds = started.elapsed().as_secs_f64();
     let mut ledger = recovered.ledger;
     let hub = Arc::new(EventHub::new(
         recovered.events.first().map_or(ledger.last_seq, |(seq, _)| seq - 1),
@@ -161,6 +162,7 @@ fn start(state: &Shared) -> Result<(), ServeError> {
         last_seq = ledger.last_seq,
         journal_batches = recovered.batches_read,
         snapshot_lines = recovered.snapshot_lines,
+        read_seconds,
         seconds = started.elapsed().as_secs_f64(),
         "recovered"
     );

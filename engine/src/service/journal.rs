@@ -429,6 +429,7 @@ pub fn recover(data_dir: &Path, limits: &Limits) -> Result<Recovered, ServeError
     let mut batches = VecDeque::new();
     let mut next_batch = snapshot_batch + 1;
     let mut batches_read = 0u64;
+    let mut bytes_since_snapshot = 0u64;
     for batch in journal.iter().map_err(|error| store_error(&path, error))? {
         let (key, value) = batch.map_err(|error| store_error(&path, error))?;
         let number = key.value();
@@ -438,6 +439,9 @@ pub fn recover(data_dir: &Path, limits: &Limits) -> Result<Recovered, ServeError
         next_batch = next_batch.max(number + 1);
         let covered = number <= snapshot_batch;
         batches_read += 1;
+        if !covered {
+            bytes_since_snapshot += value.value().len() as u64;
+        }
         for (line_number, line) in value.value().split(|&byte| byte == b'\n').enumerate() {
             if line.is_empty() {
                 continue;
@@ -474,7 +478,7 @@ pub fn recover(data_dir: &Path, limits: &Limits) -> Result<Recovered, ServeError
         next_batch,
         batches,
         snapshot_batch,
-        bytes_since_snapshot: 0,
+        bytes_since_snapshot,
         next_history_chunk,
         buffer: Vec::new(),
     };
