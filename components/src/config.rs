@@ -402,7 +402,7 @@ pub enum ConfigError {
     },
     /// The heartbeat thresholds are not increasing.
     #[error(
-        "heartbeat thresholds must increase: suspect {suspect_ms} ms < unresponsive {unresponsive_ms} ms < lost {lost_ms} ms"
+        "heartbeat thresholds must increase: suspect {suspect_ms} ms < unresponsive {unresponsive_ms} ms < lost {lost_ms} ms (at most a year)"
     )]
     HeartbeatOrder {
         /// Suspect threshold.
@@ -423,7 +423,12 @@ impl EngineConfig {
         check("weights.warm_permille", u64::from(self.weights.warm_permille), 0, 999, "0..=999")?;
         check("weights.risk_permille", u64::from(self.weights.risk_permille), 0, 100_000, "0..=100000")?;
         check("batch_tasks_max", u64::from(self.batch_tasks_max), 1, 65_536, "1..=65536")?;
-        check("heartbeat_suspect_after_ms", self.heartbeat_suspect_after_ms, 1, u64::MAX / 4, "1..")?;
+        check("exact_scan_workers_max", u64::from(self.exact_scan_workers_max), 0, 1_000_000, "0..=1000000")?;
+        check("priority_aging_ms", self.priority_aging_ms, 0, DAY_MS, "0..=86400000")?;
+        check("thermal_warmup_ms", self.thermal_warmup_ms, 0, DAY_MS, "0..=86400000")?;
+        check("thermal_hot_after_ms", self.thermal_hot_after_ms, 1, DAY_MS, "1..=86400000")?;
+        check("thermal_cooldown_ms", self.thermal_cooldown_ms, 0, DAY_MS, "0..=86400000")?;
+        check("heartbeat_suspect_after_ms", self.heartbeat_suspect_after_ms, 1, YEAR_MS, "1..=31536000000")?;
         check("health_check_interval_ms", self.health_check_interval_ms, 1, 3_600_000, "1..=3600000")?;
         check("workers_max", u64::from(self.workers_max), 1, 16_000_000, "1..=16000000")?;
         check("slots_per_worker_max", u64::from(self.slots_per_worker_max), 1, 1 << 20, "1..=1048576")?;
@@ -446,10 +451,10 @@ impl EngineConfig {
         check("symbol_count_max", self.symbol_count_max as u64, 1, u64::from(u32::MAX - 1), "1..2^32")?;
         check("memory_mib_max", self.memory_mib_max, 1, 1 << 40, "1..=2^40")?;
         check("cpu_milli_max", u64::from(self.cpu_milli_max), 1, u64::from(u32::MAX), "1..")?;
-        check("timeout_ms_max", self.timeout_ms_max, 1, u64::MAX / 1_000_000, "1..")?;
+        check("timeout_ms_max", self.timeout_ms_max, 1, YEAR_MS, "1..=31536000000")?;
         check("quarantine_failures_min", u64::from(self.quarantine_failures_min), 1, 32, "1..=32")?;
         check("quarantine_failure_permille", u64::from(self.quarantine_failure_permille), 1, 1_000, "1..=1000")?;
-        check("quarantine_ms", self.quarantine_ms, 1, u64::MAX / 1_000_000, "1..")?;
+        check("quarantine_ms", self.quarantine_ms, 1, YEAR_MS, "1..=31536000000")?;
         check("admission_pending_high", self.admission_pending_high, 1, 1 << 40, "1..=2^40")?;
         check("admission_pending_low", self.admission_pending_low, 0, self.admission_pending_high - 1, "0..high")?;
         check(
@@ -473,7 +478,7 @@ impl EngineConfig {
         }
         if !(self.heartbeat_suspect_after_ms < self.heartbeat_unresponsive_after_ms
             && self.heartbeat_unresponsive_after_ms < self.heartbeat_lost_after_ms
-            && self.heartbeat_lost_after_ms <= u64::MAX / 1_000_000)
+            && self.heartbeat_lost_after_ms <= YEAR_MS)
         {
             return Err(ConfigError::HeartbeatOrder {
                 suspect_ms: self.heartbeat_suspect_after_ms,
@@ -484,6 +489,12 @@ impl EngineConfig {
         Ok(())
     }
 }
+
+/// A day, the bound of the config's tuning intervals (a guess at the longest anyone means).
+const DAY_MS: u64 = 86_400_000;
+/// A year, the bound of the config's timeouts and quarantines: far past any real one, and far from
+/// overflowing nanoseconds (a year is 3.2e16 ns; u64 holds 1.8e19).
+const YEAR_MS: u64 = 365 * DAY_MS;
 
 fn check(field: &'static str, value: u64, low: u64, high: u64, range: &'static str) -> Result<(), ConfigError> {
     if (low..=high).contains(&value) { Ok(()) } else { Err(ConfigError::OutOfRange { field, value, range }) }

@@ -231,3 +231,6 @@ pub struct PastRun {
     /// Whether it completed.
     pub completed: bool,
 }
+
+/// The longest run a history import takes, in nanoseconds: 30 days, the CI history's own bound.
+pub const RUN_NS_MAX: u64 = 30 * 86_400 * 1_000_000_000;

@@ -78,7 +78,9 @@ pub struct TaskSpec {
     pub test_type: TestType,
     /// Hard requirements.
     pub requirements: RequirementSpec,
-    /// An attempt running longer than this fails, in milliseconds.
+    /// An attempt running longer than this fails, in milliseconds. It counts from the attempt's
+    /// placement when its worker had a free slot (it can start at once), else from its start (its
+    /// `TaskStarted`): time spent in a worker's run queue does not count.
     pub timeout_ms: Option<u64>,
     /// When the coordinator wants it done.
     pub deadline: Option<Timestamp>,
@@ -712,8 +714,10 @@ pub enum SubmitError {
         max: usize,
     },
     /// The engine holds the maximum of live tasks.
-    #[error("the engine holds the maximum of {max} live tasks")]
+    #[error("task {task}: the engine holds the maximum of {max} live tasks")]
     QueueFull {
+        /// The task.
+        task: TaskId,
         /// The maximum.
         max: u64,
     },

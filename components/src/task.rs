@@ -197,6 +197,9 @@ pub struct PlacementNote {
     pub ready_ns: u64,
     /// Whether its model was warm on the worker.
     pub warm: bool,
+    /// Whether the worker had a free slot, so it could start the task at once: its timeout then counts
+    /// from the placement; otherwise from its start (time in a run queue does not count).
+    pub free_slot: bool,
     /// The worker's dominant reserved share with it, in millionths.
     pub share_ppm: u32,
     /// The family's smoothed success rate on the worker, in millionths.

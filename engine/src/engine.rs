@@ -18,8 +18,8 @@ use ballast_components::class::Classes;
 use ballast_components::clock::{Clock, Randomness, Timestamp};
 use ballast_components::config::{ConfigError, EngineConfig};
 use ballast_components::directory::Directory;
-pub use ballast_components::history::PastRun;
 use ballast_components::history::{History, WarmModels};
+pub use ballast_components::history::{PastRun, RUN_NS_MAX};
 use ballast_components::ids::{TaskId, WorkerId, WorkerSlot};
 use ballast_components::index::CapabilityIndex;
 use ballast_components::message::{
@@ -79,6 +79,9 @@ pub enum HistoryError {
     /// The model id is not acceptable.
     #[error("model id: {0}")]
     BadModel(#[from] ballast_components::symbols::SymbolError),
+    /// A run's duration is out of range.
+    #[error("a run of {0} ns on worker {1}, over 30 days")]
+    TooLong(u64, WorkerId),
 }
 
 /// What a batch submission did.
@@ -415,6 +418,9 @@ impl Engine {
         let runs: Vec<PastRun> = runs.into_iter().collect();
         let mut resolved = Vec::with_capacity(runs.len());
         for run in &runs {
+            if run.duration_ns > RUN_NS_MAX {
+                return Err(HistoryError::TooLong(run.duration_ns, run.worker));
+            }
             let entity = *self
                 .world
                 .resource::<Directory>()

@@ -149,8 +149,18 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Starts the engine thread.
+    /// Starts the engine thread. A wall clock ticks every 1 µs to 1 day (`tick_interval`).
     pub fn spawn(config: HandleConfig) -> Result<EngineHandle, ConfigError> {
+        if let HandleClock::Wall { tick_interval } = config.clock {
+            let micros = u64::try_from(tick_interval.as_micros()).unwrap_or(u64::MAX);
+            if !(1..=86_400_000_000).contains(&micros) {
+                return Err(ConfigError::OutOfRange {
+                    field: "tick_interval_us",
+                    value: micros,
+                    range: "1..=86400000000",
+                });
+            }
+        }
         let engine = Engine::new(config.engine.clone())?;
         let (request_sender, requests) = bounded(config.command_channel_len_max.max(1));
         let (event_sender, events) = bounded(config.event_channel_len_max.max(1));
@@ -258,6 +268,7 @@ fn run_engine(
                     if !publish(&mut engine, &events) {
                         return engine;
                     }
+                    // Bounded at spawn (at most a day), so these sums stay far from `Instant`'s limits.
                     next_tick += tick_interval;
                     let now = Instant::now();
                     if next_tick < now {

@@ -4,7 +4,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     // mimalloc's `purge_delay` (option 15 of its v2 `mi_option_e`; default 10 ms): freed memory goes back
     // to the OS after a second, not 10 ms, so the journal's and the parser's large buffers are not
     // faulted in and zeroed again on every commit (measured: `bench service` 72–96k → 110k tasks/s).

@@ -446,7 +446,7 @@ fn check_task(pool: &mut Pool, config: &EngineConfig, spec: TaskSpec, now: Times
         return Err(SubmitError::Duplicate(task));
     }
     if pool.directory.tasks.len() as u64 >= config.tasks_max {
-        return Err(SubmitError::QueueFull { max: config.tasks_max });
+        return Err(SubmitError::QueueFull { task, max: config.tasks_max });
     }
     // Admission control, judged at each submission: live tasks that are not placed are waiting. With
     // prediction, also those expected to wait by the time a deferred submission comes back, so a rising

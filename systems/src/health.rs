@@ -36,8 +36,11 @@
 //! [`thermal_effect`]: ballast_components::worker::thermal_effect
 //!
 //! # Attempt timeouts
-//! Each placement of a task with a timeout pushes its deadline into [`Timeouts`]; entries are checked
-//! lazily, so an attempt that ended earlier costs nothing but its heap entry.
+//! A timeout limits an attempt's running time, not its time in a run queue: a task placed on a worker
+//! with a free slot gets its deadline at placement (the worker starts it at once), one placed behind
+//! busy slots gets none until it starts (the coordinator's `task_started`), and then one from its start:
+//! each attempt is armed once. Deadlines go into [`Timeouts`]; an entry counts only if it is of the
+//! task's current attempt, so entries of attempts that ended cost nothing but their place in the heap.
 
 use std::cmp::Reverse;
 
@@ -150,11 +153,11 @@ pub fn check_worker_health(
         return;
     }
     let config = pool.config.clone();
-    schedule.next_check_at = now.plus_ns(config.health_check_interval_ms * 1_000_000);
+    schedule.next_check_at = now.plus_ns(config.health_check_interval_ms.saturating_mul(1_000_000));
     let timings = ThermalTimings {
-        warmup_ns: config.thermal_warmup_ms * 1_000_000,
-        hot_after_ns: config.thermal_hot_after_ms * 1_000_000,
-        cooldown_ns: config.thermal_cooldown_ms * 1_000_000,
+        warmup_ns: config.thermal_warmup_ms.saturating_mul(1_000_000),
+        hot_after_ns: config.thermal_hot_after_ms.saturating_mul(1_000_000),
+        cooldown_ns: config.thermal_cooldown_ms.saturating_mul(1_000_000),
     };
     changes.clear();
     released.clear();
@@ -178,9 +181,9 @@ pub fn check_worker_health(
         }
         let target = health_after_silence(
             now.since(worker.health.last_heartbeat_at),
-            config.heartbeat_suspect_after_ms * 1_000_000,
-            config.heartbeat_unresponsive_after_ms * 1_000_000,
-            config.heartbeat_lost_after_ms * 1_000_000,
+            config.heartbeat_suspect_after_ms.saturating_mul(1_000_000),
+            config.heartbeat_unresponsive_after_ms.saturating_mul(1_000_000),
+            config.heartbeat_lost_after_ms.saturating_mul(1_000_000),
         );
         let worse = match target {
             None => true,
@@ -276,6 +279,8 @@ pub fn expire_timed_out_attempts(mut pool: Pool) {
             break;
         }
         pool.timeouts.heap.pop();
+        // Each attempt is armed once (at its placement or at its start): an entry is current if it is of
+        // the task's current attempt.
         let current = pool
             .tasks
             .get(entity)

@@ -209,9 +209,11 @@ impl Pool<'_, '_> {
     ) {
         let now = self.clock.now;
         let worker_entity = self.directory.worker_in(slot).expect("placing on a live slot");
-        let ready_ns = {
+        let (ready_ns, starts_now) = {
             let worker = self.workers.get(worker_entity).expect("a live slot holds a worker");
-            ready_ns(now, worker.capabilities.slots, &worker.tasks.tasks, &self.tasks, &mut self.lanes)
+            let ready = ready_ns(now, worker.capabilities.slots, &worker.tasks.tasks, &self.tasks, &mut self.lanes);
+            // With a free slot the worker can start it at once; otherwise it waits in the run queue.
+            (ready, worker.tasks.tasks.len() < worker.capabilities.slots as usize)
         };
         let mut data = self.tasks.get_mut(task).expect("placing a live task");
         assert_eq!(data.lifecycle.state, TaskState::Pending, "only pending tasks are placed");
@@ -244,6 +246,7 @@ impl Pool<'_, '_> {
             source: prediction.source,
             ready_ns,
             warm: data.task.model.is_some_and(|model| self.warm.workers(model).contains(&slot)),
+            free_slot: starts_now,
             share_ppm,
             success_ppm: crate::policy::smoothed_success_ppm(&worker.history.by_family[data.profile.family.index()])
                 as u32,
@@ -262,7 +265,9 @@ impl Pool<'_, '_> {
             self.metrics.counters.placements += 1;
         }
         let attempt = lifecycle.attempts;
-        if data.task.timeout_ns > 0 {
+        // A timeout limits an attempt's running time: armed now when the worker can start it now, else
+        // when it starts (`Pool::start`); once per attempt either way.
+        if data.task.timeout_ns > 0 && starts_now {
             self.timeouts.heap.push(std::cmp::Reverse((now.plus_ns(data.task.timeout_ns), task, attempt)));
         }
         if let Some(key) = data.task.concurrency_key {
@@ -381,6 +386,11 @@ impl Pool<'_, '_> {
         assert_eq!(data.lifecycle.state, TaskState::Assigned, "only assigned tasks start");
         data.lifecycle.state = TaskState::Running;
         data.lifecycle.state_since = now;
+        // A task that waited in the run queue gets its deadline from its start.
+        if data.task.timeout_ns > 0 && !data.lifecycle.placement.free_slot {
+            let attempt = data.lifecycle.attempts;
+            self.timeouts.heap.push(std::cmp::Reverse((now.plus_ns(data.task.timeout_ns), task, attempt)));
+        }
         self.metrics.counters.running_now += 1;
         // Its worker started it before giving it back: the recall is void.
         self.recalls.by_task.remove(&task);

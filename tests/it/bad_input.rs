@@ -171,7 +171,7 @@ fn the_live_task_count_is_bounded() {
     let mut engine = engine_with_worker(EngineConfig { tasks_max: 2, ..EngineConfig::default() });
     engine.submit(TaskSpec::new(TaskId(1))).unwrap();
     engine.submit(TaskSpec::new(TaskId(2))).unwrap();
-    assert_eq!(engine.submit(TaskSpec::new(TaskId(3))), Err(SubmitError::QueueFull { max: 2 }));
+    assert_eq!(engine.submit(TaskSpec::new(TaskId(3))), Err(SubmitError::QueueFull { task: TaskId(3), max: 2 }));
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod determinism;
 mod fleet_health;
 mod fuzz;
 mod handle;
+mod hostile;
 mod invariants;
 mod openb;
 mod pipeline;

@@ -54,8 +54,19 @@ enum Commands {
     Serve(serve::ServeArgs),
 }
 
-/// Parses the command line and runs the subcommand it names.
-pub fn main() -> Result<()> {
+/// Parses the command line, runs the subcommand it names, and prints its error (the chain of causes,
+/// without a backtrace: an input error is not a crash) with a failing exit status.
+pub fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     match Cli::parse().command {
         Commands::Sim(args) => sim::run(args),
         Commands::Policies => {
@@ -80,7 +91,11 @@ pub fn main() -> Result<()> {
 
 /// Reads an engine config file (JSON; missing fields take their defaults).
 pub(crate) fn read_engine_config(path: &Path) -> Result<EngineConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => bail!("{} is not UTF-8 (at byte {})", path.display(), error.utf8_error().valid_up_to()),
+    };
     let dto: crate::record::ConfigDto =
         serde_json::from_str(&text).with_context(|| format!("{} is not an engine config", path.display()))?;
     let config = dto.to_config().map_err(anyhow::Error::msg).with_context(|| format!("in {}", path.display()))?;
@@ -107,6 +122,9 @@ pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(
 }
 
 pub(crate) fn check_invariants(report: &crate::sim::SimReport) -> Result<()> {
+    for refusal in &report.refusals {
+        eprintln!("refused: {refusal}");
+    }
     if report.tasks_lost > 0 || report.tasks_duplicated > 0 || report.invariant_violations > 0 {
         bail!(
             "invariants violated: {} lost, {} duplicated, {} violations",

@@ -51,7 +51,19 @@ pub fn load_history(path: &Path) -> Result<(Vec<PastRun>, Vec<String>), RecordEr
     let mut runs = Vec::new();
     while let Some(line) = reader.next_line()? {
         match line {
-            Line::ImportHistory { runs: batch, .. } => runs.extend(batch.iter().map(PastRunDto::to_run)),
+            Line::ImportHistory { runs: batch, .. } => {
+                if let Some(run) = batch.iter().find(|run| run.duration_ns > ballast_components::history::RUN_NS_MAX) {
+                    return Err(RecordError::BadLine {
+                        line: reader.line_number(),
+                        message: format!(
+                            "a run of {} ns, over {} (30 days)",
+                            run.duration_ns,
+                            ballast_components::history::RUN_NS_MAX
+                        ),
+                    });
+                }
+                runs.extend(batch.iter().map(PastRunDto::to_run));
+            }
             Line::End { .. } => {}
             other => {
                 return Err(RecordError::Inconsistent {

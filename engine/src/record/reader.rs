@@ -7,6 +7,10 @@ use std::path::Path;
 use super::dto::KINDS;
 use super::{FORMAT, Header, Line, RecordError, VERSION};
 
+/// The longest line a recording may hold, in bytes: a batch of a million tasks is about 150 MB, so
+/// 256 MiB bounds memory without refusing anything a run writes.
+pub const LINE_BYTES_MAX: usize = 256 << 20;
+
 /// Reads a recording line by line.
 pub struct Reader<R> {
     input: R,
@@ -89,11 +93,10 @@ impl<R: BufRead> Reader<R> {
         self.ended
     }
 
-    /// Reads the next raw line into the buffer (without its newline); false at the end of the input.
+    /// Reads the next raw line into the buffer (at most [`LINE_BYTES_MAX`] bytes) (without its newline); false at the end of the input.
     fn read_raw(&mut self) -> Result<bool, RecordError> {
         self.buffer.clear();
-        let read = self
-            .input
+        let read = std::io::Read::take(&mut self.input, LINE_BYTES_MAX as u64 + 1)
             .read_until(b'\n', &mut self.buffer)
             .map_err(|source| RecordError::Io { context: format!("reading line {}", self.line + 1), source })?;
         if read == 0 {
@@ -101,6 +104,12 @@ impl<R: BufRead> Reader<R> {
             return Ok(false);
         }
         self.line += 1;
+        if self.buffer.len() > LINE_BYTES_MAX {
+            return Err(RecordError::BadLine {
+                line: self.line,
+                message: format!("longer than {LINE_BYTES_MAX} bytes (the longest line a recording may hold)"),
+            });
+        }
         if self.buffer.last() == Some(&b'\n') {
             self.buffer.pop();
             if self.buffer.last() == Some(&b'\r') {
@@ -144,8 +153,18 @@ impl<R: BufRead> Reader<R> {
                     });
                 }
                 Ok(parsed) => {
-                    if let Line::End { .. } = parsed {
+                    if let Line::End { lines, .. } = parsed {
                         self.ended = true;
+                        // The header and every line before this one.
+                        let read = line - 1;
+                        if lines != read {
+                            return Err(RecordError::Inconsistent {
+                                line,
+                                message: format!(
+                                    "the `end` line counts {lines} lines before it, the recording holds {read}"
+                                ),
+                            });
+                        }
                     }
                     return Ok(Some(parsed));
                 }

@@ -151,6 +151,16 @@ pub enum SimError {
     /// A recording could not be written or replayed.
     #[error("{0}")]
     Record(String),
+    /// A parameter that is not a whole number is not acceptable.
+    #[error("{field} is {value}, outside {range}")]
+    Invalid {
+        /// The parameter.
+        field: &'static str,
+        /// Its value, as written.
+        value: String,
+        /// The allowed range.
+        range: &'static str,
+    },
 }
 
 impl From<crate::record::RecordError> for SimError {
@@ -180,11 +190,17 @@ enum TaskFate {
     Failed,
     Cancelled,
     Unschedulable,
+    /// The engine refused its submission for good (a limit of its config, a field out of range): a
+    /// refusal with its reason, not a lost task.
+    Refused,
 }
 
 impl TaskFate {
     fn ended(self) -> bool {
-        matches!(self, TaskFate::Completed | TaskFate::Failed | TaskFate::Cancelled | TaskFate::Unschedulable)
+        matches!(
+            self,
+            TaskFate::Completed | TaskFate::Failed | TaskFate::Cancelled | TaskFate::Unschedulable | TaskFate::Refused
+        )
     }
 }
 
@@ -363,6 +379,11 @@ struct Simulation<'a> {
     violation_count: u64,
     duplicated: u64,
     commands_rejected: u64,
+    /// The engine's reasons for the submissions it refused for good, the first few.
+    refusals: Vec<String>,
+    /// Commands waiting for room in the engine's inbox (`inbox_len_max`): pushed after the next tick,
+    /// as a coordinator that respects the engine's limits would.
+    backlog: std::collections::VecDeque<Command>,
     events: Vec<Event>,
     /// Submissions not yet accepted, kept to submit again when admission control turns them away
     /// (only when it can: see `Simulation::keeps_submissions`).
@@ -407,6 +428,7 @@ impl<'a> Simulation<'a> {
         present: Vec<bool>,
         arrival_gap_mean_ns: f64,
     ) -> Result<Simulation<'a>, SimError> {
+        validate_pool(&pool)?;
         let mut engine_config = EngineConfig { prefetch_max: pool.prefetch_max, ..config.engine.clone() };
         if let Some((marks, wait_high_ms, per_worker)) = pool.admission {
             engine_config.admission_set_pending_per_worker = per_worker;
@@ -478,6 +500,8 @@ impl<'a> Simulation<'a> {
             violation_count: 0,
             duplicated: 0,
             commands_rejected: 0,
+            refusals: Vec::new(),
+            backlog: std::collections::VecDeque::new(),
             events: Vec::new(),
             keeps_submissions,
             unaccepted: FxHashMap::default(),
@@ -501,15 +525,49 @@ impl<'a> Simulation<'a> {
     }
 
     fn push(&mut self, command: Command) {
-        if let Err(error) = self.engine.push(command) {
-            self.violation(format!("the engine refused a queued command: {error}"));
+        if !self.backlog.is_empty() {
+            self.backlog.push_back(command);
+            return;
+        }
+        if let Err(error) = self.engine.push(command.clone()) {
+            match error {
+                CommandError::InboxFull { .. } => self.backlog.push_back(command),
+                error => self.violation(format!("the engine refused a queued command: {error}")),
+            }
+        }
+    }
+
+    /// Pushes what waited for room in the inbox, as much as fits.
+    fn push_backlog(&mut self) {
+        while let Some(command) = self.backlog.pop_front() {
+            if let Err(error) = self.engine.push(command.clone()) {
+                match error {
+                    CommandError::InboxFull { .. } => {
+                        self.backlog.push_front(command);
+                        return;
+                    }
+                    error => self.violation(format!("the engine refused a queued command: {error}")),
+                }
+            }
+        }
+    }
+
+    /// A submission refused for good: the task ends as refused, with the engine's reason kept.
+    fn refused(&mut self, now_ns: u64, task: TaskId, error: &SubmitError) {
+        if self.refusals.len() < 5 {
+            self.refusals.push(error.to_string());
+        }
+        self.unaccepted.remove(&task.0);
+        if (task.0 as usize) < self.tasks.len() {
+            self.end(now_ns, task, TaskFate::Refused);
         }
     }
 
     fn run(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<SimReport, SimError> {
         let started = Instant::now();
         let config = self.config;
-        self.timeline = Some(TimelineRecorder::new(&self.load_labels(), config.tick_interval_ms * 1_000_000));
+        self.timeline =
+            Some(TimelineRecorder::new(&self.load_labels(), config.tick_interval_ms.saturating_mul(1_000_000)));
         for index in 0..self.pool.workers.len() {
             if !self.present[index] {
                 continue;
@@ -539,11 +597,11 @@ impl<'a> Simulation<'a> {
             None if config.tasks > 0 => self.at(0, Happening::Arrival),
             None => {}
         }
-        self.at(config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
+        self.at(config.heartbeat_interval_ms.saturating_mul(1_000_000), Happening::Heartbeats);
         if self.pool.churn_every_ms > 0 {
-            self.at(self.pool.churn_every_ms * 1_000_000, Happening::Leave);
+            self.at(self.pool.churn_every_ms.saturating_mul(1_000_000), Happening::Leave);
         }
-        let tick_ns = config.tick_interval_ms * 1_000_000;
+        let tick_ns = config.tick_interval_ms.saturating_mul(1_000_000);
         let mut now_ns = 0u64;
         let mut last_progress_ns = 0u64;
         let mut last_ending_ns = 0u64;
@@ -564,6 +622,7 @@ impl<'a> Simulation<'a> {
                 unreachable!("simulated time only moves forward");
             }
             self.absorb_events(now_ns);
+            self.push_backlog();
             self.end_ns = now_ns;
             if let Some(timeline) = &mut self.timeline {
                 timeline.ticked(now_ns, self.engine.busy_ns() - busy_before_ns);
@@ -584,7 +643,7 @@ impl<'a> Simulation<'a> {
             if all_submitted && self.tasks_ended >= self.next_task {
                 break;
             }
-            if now_ns.saturating_sub(last_ending_ns) > config.stall_seconds_max * 1_000_000_000 {
+            if now_ns.saturating_sub(last_ending_ns) > config.stall_seconds_max.saturating_mul(1_000_000_000) {
                 self.violation(format!("no task ended for {} s of simulated time; stopping", config.stall_seconds_max));
                 break;
             }
@@ -618,10 +677,21 @@ impl<'a> Simulation<'a> {
     /// Gives the engine the history file's runs on this pool's workers, and starts writing the new file.
     fn load_history(&mut self) -> Result<(), SimError> {
         let Some(path) = &self.config.history_file else { return Ok(()) };
-        let (past, _warnings) = crate::record::load_history(path)?;
+        let (past, warnings) = crate::record::load_history(path)?;
+        for warning in &warnings {
+            eprintln!("warning: {}: {warning}", path.display());
+        }
         let present = &self.present;
+        let all = past.len();
         let past: Vec<PastRun> =
             past.into_iter().filter(|run| present.get(run.worker.0 as usize).copied().unwrap_or(false)).collect();
+        if past.len() < all {
+            eprintln!(
+                "warning: {}: {} of its {all} runs are on workers this pool lacks; not used",
+                path.display(),
+                all - past.len()
+            );
+        }
         if !past.is_empty() {
             self.engine.import_history(past.iter().cloned())?;
         }
@@ -784,7 +854,7 @@ impl<'a> Simulation<'a> {
                     let utilization = UtilizationReport { cpu: busy.min(1.0), memory: 0.0, gpu: 0.0, heat };
                     self.push(Command::Heartbeat { worker: WorkerId(index as u64), utilization: Some(utilization) });
                 }
-                self.at(time_ns + self.config.heartbeat_interval_ms * 1_000_000, Happening::Heartbeats);
+                self.at(time_ns + self.config.heartbeat_interval_ms.saturating_mul(1_000_000), Happening::Heartbeats);
             }
         }
     }
@@ -809,7 +879,7 @@ impl<'a> Simulation<'a> {
             self.push(if drained { Command::DrainWorker { worker } } else { Command::RemoveWorker { worker } });
             self.at(time_ns + back_after_ns, Happening::Rejoin { worker: index as u32 });
         }
-        self.at(time_ns + self.pool.churn_every_ms * 1_000_000, Happening::Leave);
+        self.at(time_ns + self.pool.churn_every_ms.saturating_mul(1_000_000), Happening::Leave);
     }
 
     /// In a pool with `crash_every`, kills one worker in that many once half the tasks have arrived:
@@ -915,6 +985,13 @@ impl<'a> Simulation<'a> {
                 self.unaccepted.insert(id.0, generated.spec.clone());
             }
             batch.push(generated.spec);
+        }
+        // A coordinator keeps within the engine's batch limit.
+        let batch_max = self.engine.config().submit_batch_len_max.max(1);
+        while batch.len() > batch_max {
+            let rest = batch.split_off(batch_max);
+            self.push(Command::SubmitBatch(batch));
+            batch = rest;
         }
         self.push(Command::SubmitBatch(batch));
     }
@@ -1083,6 +1160,16 @@ impl<'a> Simulation<'a> {
                     error: CommandError::Worker(WorkerCommandError::UnknownWorker(worker)),
                 } if self.away.get(worker.0 as usize).copied().unwrap_or(false) => {
                     self.count(now_ns, Count::CommandRejected);
+                }
+                // A submission refused for good by the engine's config (a limit, a field out of range):
+                // reported as refused, with the reason, not as a lost task.
+                Event::CommandRejected { command: CommandKind::SubmitTask, error: CommandError::Submit(error) }
+                    if submission_task(&error).is_some() =>
+                {
+                    self.count(now_ns, Count::CommandRejected);
+                    self.commands_rejected += 1;
+                    let task = submission_task(&error).expect("matched above");
+                    self.refused(now_ns, task, &error);
                 }
                 Event::CommandRejected { command, error } => {
                     self.count(now_ns, Count::CommandRejected);
@@ -1348,10 +1435,44 @@ fn validate(config: &SimConfig) -> Result<(), SimError> {
     range("tick_interval_ms", config.tick_interval_ms, 1, 60_000, "1..=60000")?;
     let heartbeat_max = config.engine.heartbeat_suspect_after_ms.saturating_sub(1).max(1);
     range("heartbeat_interval_ms", config.heartbeat_interval_ms, 1, heartbeat_max, "1..heartbeat_suspect_after_ms")?;
+    range("stall_seconds_max", config.stall_seconds_max, 1, 30 * 86_400, "1..=2592000")?;
     if let Scenario::EtcBraun(_) = config.scenario {
         range("tasks (ETC)", config.tasks, 1, 65_536, "1..=65536")?;
         range("workers (ETC)", u64::from(config.workers), 1, 4_096, "1..=4096")?;
     }
+    Ok(())
+}
+
+/// The task a refused submission names, when the engine names one (every refusal of one task does).
+fn submission_task(error: &SubmitError) -> Option<TaskId> {
+    match error {
+        SubmitError::Duplicate(task)
+        | SubmitError::QueueFull { task, .. }
+        | SubmitError::OutOfRange { task, .. }
+        | SubmitError::BadString { task, .. }
+        | SubmitError::TooManyRequirementSets { task, .. } => Some(*task),
+        _ => None,
+    }
+}
+
+/// Checks a pool's behaviour (a scenario's, or a recording header's `sim.pool`) before anything runs on it.
+fn validate_pool(pool: &Pool) -> Result<(), SimError> {
+    let fraction = |field: &'static str, value: f64| {
+        if value.is_finite() && (0.0..=1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(SimError::Invalid { field, value: value.to_string(), range: "0..=1" })
+        }
+    };
+    fraction("pool.failure_retryable", pool.failures.retryable)?;
+    fraction("pool.failure_permanent", pool.failures.permanent)?;
+    fraction("pool.failure_retryable + pool.failure_permanent", pool.failures.retryable + pool.failures.permanent)?;
+    let range = |field, value: u64, low: u64, high: u64, range| {
+        if (low..=high).contains(&value) { Ok(()) } else { Err(SimError::OutOfRange { field, value, range }) }
+    };
+    range("pool.contention_permille", u64::from(pool.contention_permille), 0, 100_000, "0..=100000")?;
+    range("pool.crash_every", u64::from(pool.crash_every), 0, 1_000_000, "0..=1000000")?;
+    range("pool.churn_every_ms", pool.churn_every_ms, 0, 86_400_000, "0..=86400000")?;
     Ok(())
 }
 
@@ -1452,6 +1573,8 @@ impl Simulation<'_> {
             tasks_failed: count(TaskFate::Failed),
             tasks_cancelled: count(TaskFate::Cancelled),
             tasks_unschedulable: count(TaskFate::Unschedulable),
+            tasks_refused: count(TaskFate::Refused),
+            refusals: self.refusals.clone(),
             tasks_lost: planned - ended.min(planned) + (submitted - submitted.min(planned)),
             tasks_duplicated: self.duplicated,
             placements: counters.placements,

@@ -69,6 +69,13 @@ pub struct SimReport {
     pub tasks_cancelled: u64,
     /// Tasks no worker could ever run.
     pub tasks_unschedulable: u64,
+    /// Tasks whose submission the engine refused for good (a limit of its config, a field out of
+    /// range): the first reasons are in `refusals`.
+    #[serde(default)]
+    pub tasks_refused: u64,
+    /// The engine's reasons for the first refused submissions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refusals: Vec<String>,
     /// Tasks that never ended (must be 0).
     pub tasks_lost: u64,
     /// Tasks placed while already placed, or ended twice (must be 0).
@@ -175,6 +182,14 @@ impl SimReport {
             self.tasks_lost,
             self.tasks_duplicated
         );
+        if self.tasks_refused > 0 {
+            let _ = writeln!(
+                text,
+                "  refused      {} submissions refused by the engine, e.g. {}",
+                self.tasks_refused,
+                self.refusals.first().map_or("", String::as_str)
+            );
+        }
         let _ = writeln!(
             text,
             "  engine       {} placements in {:.3} s = {:.0} placements/s; tick p50 {:.1} µs, p99 {:.1} µs over {} ticks",

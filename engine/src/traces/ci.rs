@@ -87,62 +87,106 @@ pub fn load(path: &Path) -> Result<Vec<CiRun>, CiError> {
     parse(crate::traces::input::open(path).map_err(io)?)
 }
 
-/// Parses a CI history: an optional header line, then `Id;Name;Duration;CalcPrio;LastRun;LastResults;
-/// Verdict;Cycle` lines.
+/// The columns of a CI history, in the order of a file without a header.
+pub const COLUMNS: [&str; 8] = ["Id", "Name", "Duration", "CalcPrio", "LastRun", "LastResults", "Verdict", "Cycle"];
+
+/// The longest test name, in bytes.
+pub const NAME_LEN_MAX: usize = 256;
+
+/// Parses a CI history: `;`-separated fields (quoting as in CSV), a header naming the columns (at
+/// least `Name`, `Duration`, `Verdict` and `Cycle`, in any order; others are ignored), or no header
+/// and the columns of [`COLUMNS`] in that order. Every row has as many fields as the first; a row that
+/// does not, a field that is not what its column holds, a test name with a control character, or a
+/// header that lacks a column is an error naming the line and the column.
 pub fn parse(input: impl BufRead) -> Result<Vec<CiRun>, CiError> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').has_headers(false).flexible(false).from_reader(input);
+    let bad = |line: u64, message: String| CiError::BadLine { line, message };
+    let csv_error = |error: csv::Error| {
+        let line = error.position().map_or(0, |position| position.line());
+        match error.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                bad(line, format!("{len} fields where the first line has {expected_len}"))
+            }
+            csv::ErrorKind::Utf8 { .. } => bad(line, "not UTF-8".to_owned()),
+            csv::ErrorKind::Io(_) => CiError::Io {
+                context: format!("reading line {line}"),
+                source: std::io::Error::other(error.to_string()),
+            },
+            _ => bad(line, error.to_string()),
+        }
+    };
+    let mut records = reader.records();
     let mut runs = Vec::new();
-    for (index, line) in input.split(b'\n').enumerate() {
-        let number = index as u64 + 1;
-        let line = line.map_err(|source| CiError::Io { context: format!("reading line {number}"), source })?;
-        let Ok(line) = std::str::from_utf8(&line) else {
-            return Err(CiError::BadLine { line: number, message: "not UTF-8".to_owned() });
-        };
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() || (number == 1 && line.contains("Duration")) {
-            continue;
+    let Some(first) = records.next() else {
+        return Err(CiError::Empty);
+    };
+    let first = first.map_err(csv_error)?;
+    let is_header = first.iter().any(|field| field.trim().eq_ignore_ascii_case("duration"));
+    let position = |name: &str| -> Result<usize, CiError> {
+        if !is_header {
+            return Ok(COLUMNS.iter().position(|column| *column == name).expect("a known column"));
         }
-        let fields: Vec<&str> = line.split(';').collect();
-        if fields.len() != 8 {
-            return Err(CiError::BadLine {
-                line: number,
-                message: format!(
-                    "{} fields where 8 were expected (Id;Name;Duration;CalcPrio;LastRun;LastResults;Verdict;Cycle)",
-                    fields.len()
-                ),
-            });
+        let found: Vec<usize> = first
+            .iter()
+            .enumerate()
+            .filter(|(_, field)| field.trim().eq_ignore_ascii_case(name))
+            .map(|(i, _)| i)
+            .collect();
+        match found[..] {
+            [index] => Ok(index),
+            [] => Err(bad(1, format!("the header has no `{name}` column (columns: {})", COLUMNS.join(";")))),
+            _ => Err(bad(1, format!("the header names `{name}` twice"))),
         }
-        let number_field = |position: usize, what: &str| -> Result<u64, CiError> {
-            fields[position].trim().parse::<u64>().map_err(|_| CiError::BadLine {
-                line: number,
-                message: format!(
-                    "{what} `{}` is not a whole number",
-                    fields[position].chars().take(40).collect::<String>()
-                ),
+    };
+    let (name_at, duration_at, verdict_at, cycle_at) =
+        (position("Name")?, position("Duration")?, position("Verdict")?, position("Cycle")?);
+    if !is_header && first.len() != COLUMNS.len() {
+        return Err(bad(
+            1,
+            format!("{} fields where 8 were expected ({}), and no header names them", first.len(), COLUMNS.join(";")),
+        ));
+    }
+    let mut parse_row = |record: &csv::StringRecord| -> Result<(), CiError> {
+        let line = record.position().map_or(0, |position| position.line());
+        if record.iter().all(|field| field.trim().is_empty()) {
+            return Ok(());
+        }
+        let field = |index: usize| record.get(index).unwrap_or("").trim();
+        let number = |index: usize, column: &str| -> Result<u64, CiError> {
+            field(index).parse::<u64>().map_err(|_| {
+                bad(
+                    line,
+                    format!("{column} `{}` is not a whole number", field(index).chars().take(40).collect::<String>()),
+                )
             })
         };
-        let name = fields[1].trim();
-        if name.is_empty() || name.len() > 256 {
-            return Err(CiError::BadLine {
-                line: number,
-                message: "the test name is empty or longer than 256 bytes".to_owned(),
-            });
+        let name = field(name_at);
+        if name.is_empty() || name.len() > NAME_LEN_MAX {
+            return Err(bad(line, format!("the test name is empty or longer than {NAME_LEN_MAX} bytes")));
         }
-        let duration_ms = number_field(2, "Duration")?;
-        let verdict = number_field(6, "Verdict")?;
-        let cycle = number_field(7, "Cycle")?;
+        if name.chars().any(char::is_control) {
+            return Err(bad(line, "the test name holds a control character".to_owned()));
+        }
+        let duration_ms = number(duration_at, "Duration")?;
+        let verdict = number(verdict_at, "Verdict")?;
+        let cycle = number(cycle_at, "Cycle")?;
         if verdict > 1 {
-            return Err(CiError::BadLine { line: number, message: format!("Verdict {verdict} is neither 0 nor 1") });
+            return Err(bad(line, format!("Verdict {verdict} is neither 0 nor 1")));
         }
         let Ok(cycle) = u32::try_from(cycle) else {
-            return Err(CiError::BadLine { line: number, message: format!("Cycle {cycle} is too large") });
+            return Err(bad(line, format!("Cycle {cycle} is too large")));
         };
         if duration_ms > 30 * 24 * 3_600_000 {
-            return Err(CiError::BadLine {
-                line: number,
-                message: format!("Duration {duration_ms} ms is over 30 days"),
-            });
+            return Err(bad(line, format!("Duration {duration_ms} ms is over 30 days")));
         }
         runs.push(CiRun { name: name.to_owned(), duration_ms, failed: verdict == 1, cycle });
+        Ok(())
+    };
+    if !is_header {
+        parse_row(&first)?;
+    }
+    for record in records {
+        parse_row(&record.map_err(csv_error)?)?;
     }
     if runs.is_empty() {
         return Err(CiError::Empty);
@@ -261,7 +305,16 @@ pub fn replay(runs: &[CiRun], plan: &CiPlan, progress: &mut dyn FnMut(usize, usi
             eprintln!("warning: {}: {warning}", path.display());
         }
         // Runs on agents this pool does not have are left out (and dropped from the saved file).
+        let all = past.len();
         let past: Vec<PastRun> = past.into_iter().filter(|run| run.worker.0 < u64::from(plan.workers)).collect();
+        if past.len() < all {
+            eprintln!(
+                "warning: {}: {} of its {all} runs are on workers this pool of {} lacks; not used",
+                path.display(),
+                all - past.len(),
+                plan.workers
+            );
+        }
         history_runs_loaded = past.len() as u64;
         engine.import_history(past.iter().cloned()).map_err(|error| CiError::History(error.to_string()))?;
         history_writer = Some(

@@ -559,7 +559,7 @@ fn what_if_replay(
         moves: FxHashMap::default(),
         released: Vec::new(),
     };
-    let (mut last_tick_ns, mut tick_gap_ns) = (0u64, 100_000_000u64);
+    let (mut last_tick_ns, mut ticks) = (0u64, 0u64);
     let mut live_workers: Vec<u64> = Vec::new();
     while let Some(line) = reader.next_line()? {
         let number = reader.line_number();
@@ -574,7 +574,7 @@ fn what_if_replay(
             | Line::TaskFailed { .. }
             | Line::TaskReleased { .. } => continue,
             Line::Tick { t } => {
-                tick_gap_ns = t.saturating_sub(last_tick_ns).max(1);
+                ticks += 1;
                 last_tick_ns = *t;
                 tick(engine, &mut workers, *t, number)?;
             }
@@ -590,7 +590,11 @@ fn what_if_replay(
                     if worker.is_some_and(|worker| dropped.contains(&worker)) {
                         continue;
                     }
-                    if let Command::RegisterWorker(spec) = &command {
+                    // A registration of a worker that is live already is refused by the engine: its
+                    // simulated worker, and the tasks in its lanes, stay as they are.
+                    if let Command::RegisterWorker(spec) = &command
+                        && !workers.lanes.contains_key(&spec.id.0)
+                    {
                         workers.lanes.insert(spec.id.0, Lane { slots: spec.slots, ..Lane::default() });
                         live_workers.push(spec.id.0);
                     }
@@ -603,14 +607,17 @@ fn what_if_replay(
     }
     // The recording ends where the recorded run did; the replay may need longer (fewer workers, a
     // worse policy). It goes on ticking at the recorded pace, its workers heartbeating as the
-    // coordinator did, until every task has ended or nothing has ended for an hour.
+    // coordinator did, until every task has ended or nothing has ended for an hour. The pace is the
+    // recording's mean tick gap, within 10 ms and 1 s (a recording whose ticks share one time has no
+    // pace of its own), so the tail takes at most 360,000 ticks of quiet.
     let number = reader.line_number();
-    let heartbeat_every_ns = (engine.config().heartbeat_suspect_after_ms / 3).max(1) * 1_000_000;
+    let tick_gap_ns = last_tick_ns.checked_div(ticks).map_or(100_000_000, |gap| gap.clamp(10_000_000, 1_000_000_000));
+    let heartbeat_every_ns = (engine.config().heartbeat_suspect_after_ms / 3).max(1).saturating_mul(1_000_000);
     let mut now = last_tick_ns;
     let mut last_beat_ns = now;
     let mut last_end = (now, replayed.open_tasks());
     while replayed.open_tasks() > 0 && now - last_end.0 < 3_600_000_000_000 {
-        now += tick_gap_ns;
+        now = now.saturating_add(tick_gap_ns);
         if now - last_beat_ns >= heartbeat_every_ns {
             last_beat_ns = now;
             live_workers.retain(|worker| workers.lanes.contains_key(worker));

@@ -17,7 +17,6 @@
 //! capacity left unallocated when requests reach 100%.
 
 use std::fmt::Write as _;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -140,34 +139,52 @@ pub enum OpenbError {
     Engine(String),
 }
 
-/// A CSV file's rows with their line numbers, and the header's column positions.
+/// A CSV file's rows with their line numbers, and the header's column positions. Read with the `csv`
+/// crate (quoting as in RFC 4180): every row has as many fields as the header, and a header that
+/// names a column twice is refused, so a short row or a shifted column is an error, never zeros.
 struct Table {
     path: PathBuf,
     header: Vec<String>,
-    rows: Vec<(usize, Vec<String>)>,
+    rows: Vec<(usize, csv::StringRecord)>,
 }
 
 impl Table {
     fn read(path: &Path) -> Result<Table, OpenbError> {
         let io = |source| OpenbError::Io { path: path.to_owned(), source };
-        let reader = crate::traces::input::open(path).map_err(io)?;
-        let mut header = None;
-        let mut rows = Vec::new();
-        for (index, line) in reader.split(b'\n').enumerate() {
-            let line = line.map_err(io)?;
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end_matches('\r').trim();
-            if text.is_empty() {
-                continue;
-            }
-            let fields: Vec<String> = text.split(',').map(|field| field.trim().to_owned()).collect();
-            if header.is_none() {
-                header = Some(fields);
-            } else {
-                rows.push((index + 1, fields));
+        let input = crate::traces::input::open(path).map_err(io)?;
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).flexible(false).trim(csv::Trim::All).from_reader(input);
+        let bad_row = |error: csv::Error| -> OpenbError {
+            let line = error.position().map_or(0, |position| position.line() as usize);
+            let problem = match error.kind() {
+                csv::ErrorKind::UnequalLengths { .. } => "the row has another number of fields than the header",
+                csv::ErrorKind::Utf8 { .. } => "not UTF-8",
+                _ => "not readable CSV",
+            };
+            OpenbError::BadField { path: path.to_owned(), line, column: "(row)", value: error.to_string(), problem }
+        };
+        let header: Vec<String> = reader.headers().map_err(bad_row)?.iter().map(str::to_owned).collect();
+        for (index, name) in header.iter().enumerate() {
+            if header[..index].contains(name) {
+                return Err(OpenbError::BadField {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: "(header)",
+                    value: name.clone(),
+                    problem: "a column named twice",
+                });
             }
         }
-        Ok(Table { path: path.to_owned(), header: header.unwrap_or_default(), rows })
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(bad_row)?;
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            let line = record.position().map_or(0, |position| position.line() as usize);
+            rows.push((line, record));
+        }
+        Ok(Table { path: path.to_owned(), header, rows })
     }
 
     fn column(&self, name: &'static str) -> Result<usize, OpenbError> {
@@ -181,18 +198,18 @@ impl Table {
         OpenbError::BadField { path: self.path.clone(), line, column, value: value.to_owned(), problem }
     }
 
-    /// A whole number in `0..=max` from `row`'s `column` (an empty field is 0).
+    /// A whole number in `0..=max` from `row`'s `column`.
     fn number(
         &self,
         line: usize,
-        row: &[String],
+        row: &csv::StringRecord,
         index: usize,
         column: &'static str,
         max: u64,
     ) -> Result<u64, OpenbError> {
-        let value = row.get(index).map(String::as_str).unwrap_or("");
+        let value = row.get(index).unwrap_or("");
         if value.is_empty() {
-            return Ok(0);
+            return Err(self.bad(line, column, value, "empty"));
         }
         let number: u64 = value.parse().map_err(|_| self.bad(line, column, value, "not a whole number"))?;
         if number > max {
@@ -212,11 +229,11 @@ pub fn load_nodes(path: &Path) -> Result<Vec<Node>, OpenbError> {
     for (line, row) in &table.rows {
         let gpus = table.number(*line, row, gpu, "gpu", ballast_components::worker::GPU_DEVICES_MAX as u64)?;
         nodes.push(Node {
-            name: row.get(name).cloned().unwrap_or_default(),
+            name: row.get(name).unwrap_or_default().to_owned(),
             cpu_milli: table.number(*line, row, cpu, "cpu_milli", u64::from(u32::MAX))? as u32,
             memory_mib: table.number(*line, row, memory, "memory_mib", 1 << 40)?,
             gpus: gpus as u8,
-            model: row.get(model).cloned().unwrap_or_default(),
+            model: row.get(model).unwrap_or_default().to_owned(),
         });
     }
     if nodes.is_empty() {
@@ -247,7 +264,7 @@ pub fn load_pods(path: &Path) -> Result<Vec<Pod>, OpenbError> {
             .map(|spec| spec.split('|').map(str::trim).filter(|model| !model.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default();
         pods.push(Pod {
-            name: row.get(name).cloned().unwrap_or_default(),
+            name: row.get(name).unwrap_or_default().to_owned(),
             cpu_milli: table.number(*line, row, cpu, "cpu_milli", u64::from(u32::MAX))? as u32,
             memory_mib: table.number(*line, row, memory, "memory_mib", 1 << 40)?,
             gpu,

@@ -21,7 +21,10 @@
 //!   made-up length seemed worse than leaving the job out);
 //! - a job wider than the machine is clamped to the machine (the log says it ran, so the header
 //!   understated the machine), counted;
-//! - every drop, clamp and odd line is counted in [`LoadWarnings`], never silent.
+//! - times (submit, wait, run, requested) over ten years and widths over 100,000,000 are errors naming
+//!   the line and the field: no log holds them, and they would overflow the replay's sums;
+//! - jobs out of submit order are put in submit order (ties keep the file's order), counted;
+//! - every drop, clamp, reordering and odd line is counted in [`LoadWarnings`], never silent.
 //!
 //! # The protocol (RLScheduler, Zhang et al., SC'20; the DIR-LAB/deep-batch-scheduler simulator)
 //!
@@ -93,6 +96,9 @@ pub const JOBS_MAX: usize = 10_000_000;
 pub const LINE_BYTES_MAX: usize = 4_096;
 /// Most cores a machine may have (above the largest machine in the archive by two orders of magnitude).
 pub const PROCESSORS_MAX: u64 = 100_000_000;
+/// The largest time a log may give (submit, run and requested times), in seconds: ten years, far past
+/// any log of the archive (the longest span about 4 years), and far from overflowing a sum of two.
+pub const TIME_S_MAX: i64 = 10 * 365 * 86_400;
 /// Most windows per replay.
 pub const WINDOWS_MAX: u32 = 10_000;
 /// Windows are drawn from the first this-many jobs (the published protocol).
@@ -143,6 +149,8 @@ pub struct LoadWarnings {
     pub header_values_ignored: u64,
     /// Neither `MaxProcs` nor `MaxNodes` was given: the machine is the widest job.
     pub machine_from_widest_job: bool,
+    /// Jobs submitted before the job above them in the file: the jobs are put in submit order.
+    pub out_of_order: u64,
 }
 
 impl LoadWarnings {
@@ -157,6 +165,7 @@ impl LoadWarnings {
             (self.dropped_unknown_width, "jobs with an unknown width dropped"),
             (self.clamped_to_machine, "jobs wider than the machine clamped to it"),
             (self.header_values_ignored, "MaxProcs/MaxNodes header values ignored (not a positive number)"),
+            (self.out_of_order, "jobs submitted before the job above them (the jobs were put in submit order)"),
         ];
         let mut messages: Vec<String> =
             counted.iter().filter(|(count, _)| *count > 0).map(|(count, what)| format!("{count} {what}")).collect();
@@ -312,12 +321,32 @@ pub fn parse(mut input: impl BufRead) -> Result<SwfTrace, SwfError> {
             Ordering::Equal => {}
         }
         let job_number = number(&fields, 0, line_number)?;
-        let submit_s = number(&fields, 1, line_number)?;
-        number(&fields, 2, line_number)?;
-        let run_s = number(&fields, 3, line_number)?;
-        let allocated = number(&fields, 4, line_number)?;
-        let requested_processors = number(&fields, 7, line_number)?;
-        let requested_s = number(&fields, 8, line_number)?;
+        let time = |position: usize, name: &str| -> Result<i64, SwfError> {
+            let value = number(&fields, position, line_number)?;
+            if value > TIME_S_MAX {
+                return Err(SwfError::BadLine {
+                    line: line_number,
+                    message: format!("field {} ({name}) is {value} s, over {TIME_S_MAX} (ten years)", position + 1),
+                });
+            }
+            Ok(value)
+        };
+        let submit_s = time(1, "submit time")?;
+        time(2, "wait time")?;
+        let run_s = time(3, "run time")?;
+        let width = |position: usize, name: &str| -> Result<i64, SwfError> {
+            let value = number(&fields, position, line_number)?;
+            if value > PROCESSORS_MAX as i64 {
+                return Err(SwfError::BadLine {
+                    line: line_number,
+                    message: format!("field {} ({name}) is {value}, over {PROCESSORS_MAX}", position + 1),
+                });
+            }
+            Ok(value)
+        };
+        let allocated = width(4, "allocated processors")?;
+        let requested_processors = width(7, "requested processors")?;
+        let requested_s = time(8, "requested time")?;
         let width = allocated.max(requested_processors);
         if run_s == 0 {
             warnings.dropped_zero_run += 1;
@@ -358,6 +387,11 @@ pub fn parse(mut input: impl BufRead) -> Result<SwfTrace, SwfError> {
     let processors = declared.unwrap_or(widest);
     if !(1..=PROCESSORS_MAX).contains(&processors) {
         return Err(SwfError::Machine(processors));
+    }
+    // Jobs out of submit order are replayed in submit order (ties keep the file's order), and counted.
+    warnings.out_of_order = jobs.windows(2).filter(|pair| pair[1].0.submit_s < pair[0].0.submit_s).count() as u64;
+    if warnings.out_of_order > 0 {
+        jobs.sort_by_key(|(job, _)| job.submit_s);
     }
     let jobs = jobs
         .into_iter()

@@ -81,6 +81,12 @@ fn replay_engine_recording(
     if outcome.first_difference.is_some() {
         bail!("the verbatim replay did not reproduce the recorded events");
     }
+    if outcome.mode != "verbatim" && outcome.replay.tasks_open > 0 {
+        bail!(
+            "{} tasks never ended in the replay (nothing ended for an hour of simulated time after the recording)",
+            outcome.replay.tasks_open
+        );
+    }
     Ok(())
 }
 
