@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 use crate::family::ModelFamily;
 use crate::history::{ModelRuns, RunStats};
 use crate::ids::{ClassId, RequirementsId, WorkerSlot};
-use crate::worker::Capabilities;
+use crate::worker::{Capabilities, Load};
 
 /// How many load levels there are (one bit each in a `u64` mask).
 pub const LEVELS: usize = 64;
@@ -176,6 +176,11 @@ pub struct Shapes {
     /// Shapes with a worker listed at any level (a non-zero `nonempty`).
     pub listed: ShapeSet,
     shape_count_at_level: Vec<u32>,
+    /// For the packing policies only (see [`Shapes::set_pack_state`]): per shape, its listed workers
+    /// grouped by their load, so a packing scan weighs each distinct (shape, load) once.
+    pack_groups: Vec<FxHashMap<Load, std::collections::BTreeSet<u32>>>,
+    /// Each slot's load as filed in `pack_groups`, if it is.
+    pack_state: Vec<Option<Load>>,
 }
 
 impl Default for Shapes {
@@ -191,6 +196,8 @@ impl Default for Shapes {
             levels_in_use: 0,
             listed: ShapeSet::default(),
             shape_count_at_level: vec![0; LEVELS],
+            pack_groups: Vec::new(),
+            pack_state: Vec::new(),
         }
     }
 }
@@ -232,8 +239,47 @@ impl Shapes {
     /// Removes a worker from its shape.
     pub fn leave(&mut self, slot: WorkerSlot) {
         self.set_level(slot, None);
+        self.set_pack_state(slot, None);
         let shape = self.shape_of[slot.index()];
         self.shapes[shape.index()].workers.remove(slot.0);
+    }
+
+    /// Files a listed worker under its load for the packing scan (`None`: not listed). Kept only under
+    /// the packing policies; workers of one shape and one load weigh the same for every packing cost.
+    pub fn set_pack_state(&mut self, slot: WorkerSlot, load: Option<Load>) {
+        if self.pack_state.len() <= slot.index() {
+            self.pack_state.resize(slot.index() + 1, None);
+        }
+        if self.pack_state[slot.index()] == load {
+            return;
+        }
+        let shape = self.shape_of[slot.index()].index();
+        if self.pack_groups.len() <= shape {
+            self.pack_groups.resize_with(shape + 1, FxHashMap::default);
+        }
+        if let Some(old) = self.pack_state[slot.index()].take() {
+            let groups = &mut self.pack_groups[shape];
+            if let Some(members) = groups.get_mut(&old) {
+                members.remove(&slot.0);
+                if members.is_empty() {
+                    groups.remove(&old);
+                }
+            }
+        }
+        if let Some(load) = load {
+            self.pack_groups[shape].entry(load.clone()).or_default().insert(slot.0);
+            self.pack_state[slot.index()] = Some(load);
+        }
+    }
+
+    /// The listed workers of `shape` grouped by load (filed under the packing policies only).
+    pub fn pack_groups(&self, shape: ShapeId) -> impl Iterator<Item = (&Load, &std::collections::BTreeSet<u32>)> {
+        self.pack_groups.get(shape.index()).into_iter().flatten()
+    }
+
+    /// The load a slot is filed under for the packing scan, if it is.
+    pub fn pack_state(&self, slot: WorkerSlot) -> Option<&Load> {
+        self.pack_state.get(slot.index()).and_then(Option::as_ref)
     }
 
     /// Lists the worker at `level`, or unlists it (`None`: not schedulable, or no room).

@@ -82,7 +82,7 @@ impl Capabilities {
 /// A worker runs `slots` tasks at once and may hold up to `prefetch` more assigned to it ahead, in its
 /// run queue; every assigned task holds a seat (`slots_used`) and its CPU, memory and GPU reservation
 /// from assignment to its end, so a queued task can always start when its turn comes.
-#[derive(Component, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Component, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Load {
     /// Seats taken (one per assigned or running task).
     pub slots_used: u32,

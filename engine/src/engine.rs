@@ -638,6 +638,14 @@ impl Engine {
                     worker.id, shapes.level_of[slot]
                 ));
             }
+            if listed && self.config().policy.is_packing() {
+                let filed = shapes.pack_state(worker.slot);
+                let expected_filed = expected_level.map(|_| load);
+                if filed != expected_filed {
+                    violations
+                        .push(format!("{} is filed for packing under {filed:?}, not {expected_filed:?}", worker.id));
+                }
+            }
             if shapes.shape(worker.slot).capabilities != *capabilities {
                 violations.push(format!("{} sits in a shape of other capabilities", worker.id));
             }

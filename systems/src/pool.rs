@@ -292,6 +292,9 @@ impl Pool<'_, '_> {
         let slot = worker.worker.slot;
         let level = crate::policy::level(self.config.policy, worker.capabilities, worker.load, worker.health);
         self.shapes.set_level(slot, level);
+        if self.config.policy.is_packing() {
+            self.shapes.set_pack_state(slot, level.map(|_| worker.load.clone()));
+        }
         if gained_room && level.is_some() {
             let shape = self.shapes.shape_of[slot.index()];
             for &class in &self.shapes.shapes[shape.index()].classes {

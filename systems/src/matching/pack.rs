@@ -1,7 +1,8 @@
 //! The packing scan: every eligible worker with room, and every GPU device option on it, weighed by a
 //! packing policy (see [`crate::packing`]); the cheapest option wins, ties to the lower slot and then
-//! the lower device. O(eligible workers) per placement, with fragmentation values memoized per worker
-//! state.
+//! the lower device. Workers of one shape and one load are weighed once (their costs are equal), so a
+//! placement costs O(distinct states of the eligible shapes), with fragmentation values memoized per
+//! worker state.
 
 use ballast_components::class::{Class, Classes, RequirementSet};
 use ballast_components::ids::WorkerSlot;
@@ -29,6 +30,12 @@ impl PackScratch {
 }
 
 /// The worker and devices that pack one more task of the class best; blocks the class when none has room.
+///
+/// Every packing cost is a function of the worker's shape and load (and the class, the demand mix and
+/// the device option), so the scan weighs each distinct (shape, load) of the listed workers once, on
+/// its lowest slot ([`Shapes::pack_groups`](ballast_components::shape::Shapes::pack_groups)): the same
+/// choice as weighing every worker in slot order (cheapest, then the lower slot, then the first device
+/// option), in time that follows the distinct states rather than the pool.
 pub(super) fn best(
     context: &Context,
     class: &mut Class,
@@ -41,30 +48,24 @@ pub(super) fn best(
     }
     let pack = PackContext { policy: context.policy, profile: &scratch.profile, scale };
     let mut best: Option<((f64, f64), WorkerSlot, DeviceMask)> = None;
-    for slot in set.eligible.iter().map(WorkerSlot) {
-        if context.shapes.level_of[slot.index()].is_none() {
-            continue;
-        }
-        let Some(worker) = context.directory.worker_in(slot).and_then(|entity| context.workers.get(entity).ok()) else {
-            continue;
-        };
-        device_options(worker.capabilities, worker.load, &set.requirements, &mut scratch.options);
-        let shape = context.shapes.shape_of[slot.index()];
-        for &devices in &scratch.options {
-            let cost = pack_cost(
-                &pack,
-                &mut scratch.memo,
-                shape,
-                worker.capabilities,
-                worker.load,
-                &set.requirements,
-                devices,
-            );
-            let better = best.is_none_or(|(best_cost, _, _)| {
-                cost.0.total_cmp(&best_cost.0).then(cost.1.total_cmp(&best_cost.1)).is_lt()
-            });
-            if better {
-                best = Some((cost, slot, devices));
+    for &shape in &set.shapes {
+        let capabilities = &context.shapes.shapes[shape.index()].capabilities;
+        for (load, slots) in context.shapes.pack_groups(shape) {
+            let Some(&first) = slots.first() else { continue };
+            let slot = WorkerSlot(first);
+            device_options(capabilities, load, &set.requirements, &mut scratch.options);
+            for &devices in &scratch.options {
+                let cost = pack_cost(&pack, &mut scratch.memo, shape, capabilities, load, &set.requirements, devices);
+                let better = best.is_none_or(|(best_cost, best_slot, _)| {
+                    cost.0
+                        .total_cmp(&best_cost.0)
+                        .then(cost.1.total_cmp(&best_cost.1))
+                        .then(slot.cmp(&best_slot))
+                        .is_lt()
+                });
+                if better {
+                    best = Some((cost, slot, devices));
+                }
             }
         }
     }
