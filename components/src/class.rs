@@ -32,7 +32,18 @@ pub struct RequirementSet {
     pub indexed: bool,
     /// Tasks ever classified under the set: the demand mix the packing policies expect.
     pub admitted: u64,
+    /// How pressed the set's workers are, 0..=1: 1 while tasks of the set wait unplaced at the end of a
+    /// match, halving every [`PRESSURE_HALF_LIFE_NS`] after (work of a kind that just waited is likely
+    /// to arrive again soon). Placement charges less constrained work for seats of its workers by it.
+    pub pressure: f32,
+    /// [`RequirementSet::pressure`] in eighths, rounded down: what the scorers read (it moves in steps,
+    /// so shape costs are re-scored only when it does).
+    pub pressure_eighths: u8,
 }
+
+/// How fast a requirement set's pressure fades once its tasks stop waiting: it halves every 2 s of
+/// engine time (a few run times of short tests; a burst of arrivals is rarely over sooner).
+pub const PRESSURE_HALF_LIFE_NS: u64 = 2_000_000_000;
 
 /// What makes two tasks interchangeable for placement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -253,6 +264,11 @@ pub struct Classes {
     pub emptied: Vec<RequirementsId>,
     /// Tasks ever classified (the sum of every set's `admitted`).
     pub admitted_total: u64,
+    /// Whether some set's [`RequirementSet::pressure_eighths`] changed since classes last re-scored
+    /// their shapes for it.
+    pub pressure_changed: bool,
+    /// How many sets have a pressure above 0 (none: scarcity costs nothing and is not computed).
+    pub pressured_sets: usize,
 }
 
 impl Classes {
@@ -284,6 +300,8 @@ impl Classes {
             classes: Vec::new(),
             indexed: false,
             admitted: 0,
+            pressure: 0.0,
+            pressure_eighths: 0,
         });
         Ok((id, true))
     }

@@ -388,7 +388,8 @@ pub enum FactorKind {
     WaitForSlot,
     /// The worker's dominant reserved share with the task, 0 to 1.
     Load,
-    /// Whether the task leaves the worker's GPUs or browsers idle (1) or not (0).
+    /// The seats the task takes from more constrained work under pressure (GPU, browser or big-memory
+    /// tasks left waiting), weighed by that pressure: 0 none, 1 one seat of work under full pressure.
     IdleScarceCapabilities,
     /// The family's smoothed success rate on the worker, 0 to 1.
     SuccessRate,
@@ -453,8 +454,10 @@ impl fmt::Display for PlacementExplanation {
                 }
                 FactorKind::WaitForSlot => write!(f, "wait for a slot {:.1} s", factor.value)?,
                 FactorKind::PredictionUncertainty => write!(f, "prediction uncertainty ±{:.1} s", factor.value)?,
-                FactorKind::Load | FactorKind::SuccessRate => write!(f, "{} {:.2}", factor.kind.name(), factor.value)?,
-                FactorKind::IdleScarceCapabilities | FactorKind::WarmModel => {
+                FactorKind::Load | FactorKind::SuccessRate | FactorKind::IdleScarceCapabilities => {
+                    write!(f, "{} {:.2}", factor.kind.name(), factor.value)?;
+                }
+                FactorKind::WarmModel => {
                     write!(f, "{} {}", factor.kind.name(), if factor.value > 0.0 { "yes" } else { "no" })?;
                 }
             }

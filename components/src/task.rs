@@ -206,4 +206,7 @@ pub struct PlacementNote {
     pub success_ppm: u32,
     /// The prediction's uncertainty, in milliseconds.
     pub uncertainty_ms: u32,
+    /// What the placement cost more constrained work on the worker, in eighths of its run time: the
+    /// pressure of the work it took a seat from, times the seats (see `ballast_systems::scarcity`).
+    pub scarcity_eighths: u32,
 }

@@ -2,9 +2,10 @@
 //! sets) and by the adaptive policy (the presets its bandit plays), so neither imports the other.
 
 /// The weights of the composite scorers, in thousandths. A worker's cost for a task is
-/// `(wait + run × (1 + waste)) / success × (1 + load × share) × (1 − warm)`: `wait` is the time until
-/// one of its slots frees, `run` the predicted run time there, `waste` charged when the worker's GPUs or
-/// browsers would sit idle under a task that needs none, `share` its dominant reserved share after the
+/// `(wait + run × (1 + waste × scarcity)) / success × (1 + load × share) × (1 − warm)`: `wait` is the
+/// time until one of its slots frees, `run` the predicted run time there, `scarcity` (0 to 1) how
+/// much the seat it takes blocks tasks that need what the worker has and the task does not (GPUs,
+/// browsers, memory) while they are short of it, `share` its dominant reserved share after the
 /// placement, `warm` granted when the task's model ran there last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CompositeWeights {
@@ -21,10 +22,10 @@ pub struct CompositeWeights {
 
 impl Default for CompositeWeights {
     fn default() -> Self {
-        // Chosen with `ballast bench quality --policies composite --weights L,W,M` (the table is in
-        // ARCHITECTURE.md, Placement): the predicted run time and wait decide; a warm model is worth
-        // 2%. Load (0.1, 0.3) and idle scarce capabilities (0.25, 1.0) measured even or worse, so they
-        // only break ties by default; the adaptive policy keeps trying them.
-        CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20, risk_permille: 0 }
+        // Chosen with `ballast bench quality --policies composite --weights L,W,M` over every scenario
+        // (the table is in ARCHITECTURE.md, Placement): the predicted run time and wait decide, a
+        // seat that blocks scarce capability under pressure costs up to its run time again, the load
+        // share spreads equal costs, and a warm model is worth 2%.
+        CompositeWeights { load_permille: 1000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 
 use bevy_ecs::prelude::*;
 
+use crate::capability::HardwareSet;
 use crate::clock::Timestamp;
 use crate::family::{ModelFamily, TestType};
 use crate::symbols::Symbol;
@@ -33,6 +34,8 @@ pub struct Outcome {
     pub worker: Entity,
     /// The task's family.
     pub family: ModelFamily,
+    /// The hardware the task runs on (see `ballast_systems::predict::hardware_used`).
+    pub hardware: HardwareSet,
     /// The task's model.
     pub model: Option<Symbol>,
     /// The task's test type (durations are normalized by it).

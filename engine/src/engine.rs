@@ -28,7 +28,6 @@ use ballast_components::message::{
 };
 use ballast_components::metrics::{Metrics, record_ns};
 use ballast_components::queue::ConcurrencyKeys;
-use ballast_components::requirements::Requirements;
 use ballast_components::shape::Shapes;
 use ballast_components::symbols::Symbols;
 use ballast_components::task::{Lifecycle, Task, TaskProfile, TaskState};
@@ -445,7 +444,14 @@ impl Engine {
                 }
                 let mut history = world.get_mut::<History>(entity).expect("registered workers carry History");
                 let outcome = run.completed.then_some(normalized);
-                record_run(&priors, &mut history, &mut shapes.shapes[shape.index()], run.family, model, outcome);
+                record_run(
+                    &priors,
+                    &mut history,
+                    &mut shapes.shapes[shape.index()],
+                    (run.family, ballast_components::capability::HardwareSet::EMPTY),
+                    model,
+                    outcome,
+                );
             });
         }
         if let Some(recorder) = self.recorder.as_mut() {
@@ -542,30 +548,22 @@ impl Engine {
             }
         }
         if let Some(assignment) = lifecycle.assignment {
-            explanation.placement = self.explain_placement(spec, lifecycle, assignment.slot, requirements);
+            explanation.placement = self.explain_placement(spec, lifecycle, assignment.slot);
         }
         Ok(explanation)
     }
 
     /// Where an assigned or running task sits and the terms of the score that put it there.
-    fn explain_placement(
-        &self,
-        spec: &Task,
-        lifecycle: &Lifecycle,
-        slot: WorkerSlot,
-        requirements: &Requirements,
-    ) -> Option<PlacementExplanation> {
+    fn explain_placement(&self, spec: &Task, lifecycle: &Lifecycle, slot: WorkerSlot) -> Option<PlacementExplanation> {
         let world = &self.world;
         let worker = world.resource::<Directory>().worker_in(slot)?;
         let config = world.resource::<EngineConfig>();
-        let capabilities = world.get::<Capabilities>(worker)?;
         let note = &lifecycle.placement;
         let factors = ballast_systems::policy::cost_factors(
             config.policy,
             world.resource::<AdaptiveState>().weights_under(config),
             spec.priority,
             lifecycle.predicted_ns,
-            ballast_systems::policy::wastes_scarce_capabilities(requirements, capabilities),
             note,
         );
         Some(PlacementExplanation {

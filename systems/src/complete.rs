@@ -10,6 +10,7 @@
 use bevy_ecs::prelude::*;
 
 use ballast_components::adaptive::AdaptiveState;
+use ballast_components::capability::HardwareSet;
 use ballast_components::config::{EngineConfig, PolicyName};
 use ballast_components::family::ModelFamily;
 use ballast_components::history::{History, RunStats, WarmModels, normalized_ns};
@@ -60,7 +61,7 @@ pub fn record_outcomes(
                     &config.priors,
                     &mut history,
                     &mut shapes.shapes[shape.index()],
-                    outcome.family,
+                    (outcome.family, outcome.hardware),
                     outcome.model,
                     Some(normalized),
                 );
@@ -69,7 +70,7 @@ pub fn record_outcomes(
                 &config.priors,
                 &mut history,
                 &mut shapes.shapes[shape.index()],
-                outcome.family,
+                (outcome.family, outcome.hardware),
                 outcome.model,
                 None,
             ),
@@ -77,13 +78,14 @@ pub fn record_outcomes(
     }
 }
 
-/// Folds one attempt into a worker's history and its shape's: a completion of normalized duration
-/// `normalized_ns`, or a failure (`None`).
+/// Folds one attempt of a task of `family` that ran on the hardware in `hardware` (empty: any the worker
+/// has) into a worker's history and its shape's: a completion of normalized duration `normalized_ns`,
+/// or a failure (`None`).
 pub fn record_run(
     priors: &Priors,
     history: &mut History,
     shape: &mut Shape,
-    family: ModelFamily,
+    (family, hardware): (ModelFamily, HardwareSet),
     model: Option<Symbol>,
     normalized_ns: Option<u64>,
 ) {
@@ -92,7 +94,7 @@ pub fn record_run(
         None => stats.record_failure(),
     };
     if let Some(duration_ns) = normalized_ns {
-        let prior = crate::predict::prior_ns(priors, family, &shape.capabilities);
+        let prior = crate::predict::prior_ns(priors, family, hardware, &shape.capabilities);
         history.speed.record(duration_ns as f64 / prior.max(1) as f64);
     }
     record(&mut history.by_family[family.index()]);

@@ -9,17 +9,20 @@
 //!    join their class queue;
 //! 3. requirement sets whose last eligible worker left make their pending tasks unschedulable.
 //!
-//! Before all that, at most once a second, classes re-score their shapes when history changed.
+//! Before all that, classes re-score their shapes: every shape, at most four times a second, when a
+//! requirement set's pressure moved (scarcity charges, see [`crate::scarcity`]); else the shapes whose
+//! history changed, at most once every ten seconds.
 
 use bevy_ecs::prelude::*;
 use rustc_hash::FxHashMap;
 
-use ballast_components::class::{Candidates, ClassKey};
+use ballast_components::class::{Candidates, ClassKey, RequirementSet};
 use ballast_components::clock::Timestamp;
 use ballast_components::ids::{ClassId, RequirementsId};
 use ballast_components::message::{Event, Explanation};
-use ballast_components::shape::ShapeId;
+use ballast_components::shape::{Shape, ShapeId};
 use ballast_components::task::TaskState;
+use ballast_components::worker::Load;
 
 use crate::explain::{RequirementCounts, count_exclusions, meets_requirements};
 use crate::policy::scored_shape;
@@ -29,10 +32,13 @@ use crate::pool::Pool;
 pub fn index_tasks_and_workers(
     mut pool: Pool,
     mut exclusions: Local<FxHashMap<RequirementsId, RequirementCounts>>,
-    mut last_rescore: Local<Timestamp>,
+    mut last_rescore: Local<(Timestamp, Timestamp)>,
 ) {
     exclusions.clear();
-    rescore_classes(&mut pool, &mut last_rescore);
+    let (history_at, pressure_at) = &mut *last_rescore;
+    if !rescore_for_pressure(&mut pool, pressure_at) {
+        rescore_classes(&mut pool, history_at);
+    }
     list_registered_workers(&mut pool);
     classify_admitted_tasks(&mut pool, &mut exclusions);
     strand_orphaned_tasks(&mut pool, &mut exclusions);
@@ -77,14 +83,66 @@ fn link_shape(pool: &mut Pool, shape: ShapeId) {
         shape_data.requirement_sets.push(RequirementsId(index as u32));
         for &class in &set.classes {
             let family = classes.classes[class.index()].key.family;
+            // Scarcity charges follow at the next pressure re-score (the shape's sets are being listed).
             let scored =
-                scored_shape(policy, weights, &pool.config.priors, &set.requirements, family, shape, shape_data);
+                scored_shape(policy, weights, &pool.config.priors, (&set.requirements, 0), family, shape, shape_data);
             classes.classes[class.index()].candidates.add_shape(scored);
             shape_data.classes.push(class);
         }
     }
     shape_data.linked = true;
+    if classes.pressured_sets > 0 {
+        classes.pressure_changed = true;
+    }
 }
+
+/// The scarcity charge of a task of the set `own` on an idle worker of `shape` (see
+/// [`crate::scarcity`]).
+fn idle_charge(sets: &[RequirementSet], pressured: bool, own: RequirementsId, shape: &Shape) -> u32 {
+    if !pressured {
+        return 0;
+    }
+    crate::scarcity::scarcity_eighths(sets, own, &shape.requirement_sets, &shape.capabilities, &Load::default())
+}
+
+/// Re-scores every class's shapes when a requirement set's pressure moved, at most once per
+/// `PRESSURE_RESCORE_INTERVAL_NS` of engine time: scarcity charges follow the pressure, and history
+/// is taken in at the same time. Whether it re-scored.
+fn rescore_for_pressure(pool: &mut Pool, last_rescore: &mut Timestamp) -> bool {
+    let now = pool.now();
+    if !pool.classes.pressure_changed || now.since(*last_rescore) < PRESSURE_RESCORE_INTERVAL_NS {
+        return false;
+    }
+    *last_rescore = now;
+    let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
+    let classes = &mut *pool.classes;
+    classes.pressure_changed = false;
+    let pressured = classes.pressured_sets > 0;
+    for class in &mut classes.classes {
+        let set = &classes.requirement_sets[class.key.requirements.index()];
+        for &shape_id in &set.shapes {
+            let shape = &pool.shapes.shapes[shape_id.index()];
+            let charge = idle_charge(&classes.requirement_sets, pressured, class.key.requirements, shape);
+            class.candidates.add_shape(scored_shape(
+                policy,
+                weights,
+                &pool.config.priors,
+                (&set.requirements, charge),
+                class.key.family,
+                shape_id,
+                shape,
+            ));
+        }
+    }
+    for shape_id in std::mem::take(&mut pool.shapes.history_changed) {
+        pool.shapes.shapes[shape_id.index()].history_changed = false;
+    }
+    true
+}
+
+/// How often shape costs may follow pressure: a quarter of a second of engine time (pressure moves in
+/// eighths and fades over seconds; a re-score costs one cost computation per class and shape).
+const PRESSURE_RESCORE_INTERVAL_NS: u64 = 250_000_000;
 
 /// Recomputes the static costs of the shapes whose history changed, for every class that may use them,
 /// at most once per `RESCORE_INTERVAL_NS` of engine time. A shape whose cost did not change (costs are
@@ -98,17 +156,19 @@ fn rescore_classes(pool: &mut Pool, last_rescore: &mut Timestamp) {
     let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
     let changed = std::mem::take(&mut pool.shapes.history_changed);
     let classes = &mut *pool.classes;
+    let pressured = classes.pressured_sets > 0;
     for &shape_id in &changed {
         let shape = &mut pool.shapes.shapes[shape_id.index()];
         shape.history_changed = false;
         for &class_id in &shape.classes {
             let class = &mut classes.classes[class_id.index()];
             let set = &classes.requirement_sets[class.key.requirements.index()];
+            let charge = idle_charge(&classes.requirement_sets, pressured, class.key.requirements, shape);
             class.candidates.add_shape(scored_shape(
                 policy,
                 weights,
                 &pool.config.priors,
-                &set.requirements,
+                (&set.requirements, charge),
                 class.key.family,
                 shape_id,
                 shape,
@@ -147,14 +207,16 @@ fn class_of(pool: &mut Pool, key: ClassKey) -> ClassId {
     }
     let (policy, weights) = (pool.config.policy, pool.adaptive.weights_under(&pool.config));
     let set = &pool.classes.requirement_sets[key.requirements.index()];
+    let pressured = pool.classes.pressured_sets > 0;
     let mut candidates = Candidates::default();
     for &shape in &set.shapes {
         let shape_data = &pool.shapes.shapes[shape.index()];
+        let charge = idle_charge(&pool.classes.requirement_sets, pressured, key.requirements, shape_data);
         candidates.add_shape(scored_shape(
             policy,
             weights,
             &pool.config.priors,
-            &set.requirements,
+            (&set.requirements, charge),
             key.family,
             shape,
             shape_data,

@@ -22,4 +22,5 @@ pub mod policy;
 pub mod pool;
 pub mod predict;
 pub mod report;
+pub mod scarcity;
 pub mod steal;

@@ -49,7 +49,7 @@ use ballast_components::shape::{ShapeSet, Shapes};
 use ballast_components::task::{PlacementMethod, TaskState};
 use ballast_components::worker::DeviceMask;
 
-use crate::policy::TaskFacts;
+use crate::policy::{Scarcity, TaskFacts};
 use crate::pool::{Pool, TaskData, WorkerData};
 
 /// A worker chosen for a task: its slot and the GPU devices the task takes there.
@@ -120,6 +120,8 @@ pub struct Scratch {
     lanes: Vec<u64>,
     batch: batch::BatchScratch,
     pack: pack::PackScratch,
+    /// When requirement sets' pressure was last brought up to date.
+    pressure_at: Timestamp,
 }
 
 /// The match stage.
@@ -171,6 +173,9 @@ pub fn match_tasks_to_workers(mut pool: Pool, mut scratch: Local<Scratch>) {
             None => put_back(&mut pool, class_id, queued),
         }
     }
+    let elapsed_ns = now.since(scratch.pressure_at);
+    scratch.pressure_at = now;
+    crate::scarcity::update_pressure(&mut pool.classes, elapsed_ns);
 }
 
 /// Pops the head of a class that can be placed now: stale entries (cancelled, already placed) are
@@ -289,6 +294,8 @@ fn choose(
         test_type: data.task.test_type,
         priority: data.task.priority,
         priors: &pool.config.priors,
+        scarcity: (classes.pressured_sets > 0)
+            .then_some(Scarcity { sets: &classes.requirement_sets, own: class.key.requirements }),
     };
     if data.task.calibration
         && let Some(choice) = newest_unmeasured(&context, set)

@@ -14,10 +14,11 @@
 //! (see the matching stage); min-min, max-min and sufferage weigh a batch of tasks at once.
 
 use ballast_components::capability::HardwareSet;
-use ballast_components::class::ScoredShape;
+use ballast_components::class::{Classes, RequirementSet, ScoredShape};
 use ballast_components::config::{CompositeWeights, PolicyName};
 use ballast_components::family::{ModelFamily, TestType};
 use ballast_components::history::{History, denormalized_ns};
+use ballast_components::ids::RequirementsId;
 use ballast_components::message::{Factor, FactorKind};
 use ballast_components::preferences::Priors;
 use ballast_components::requirements::{GPU_MILLI_WHOLE, Requirements};
@@ -83,19 +84,13 @@ pub fn level(policy: PolicyName, capabilities: &Capabilities, load: &Load, healt
         | PolicyName::RoundRobin
         | PolicyName::WeightedRoundRobin
         | PolicyName::Random
-        | PolicyName::PowerOfTwo => ratio_ppm(u64::from(load.slots_used) + 1, u64::from(capabilities.slots)),
+        | PolicyName::PowerOfTwo
+        | PolicyName::Composite => ratio_ppm(u64::from(load.slots_used) + 1, u64::from(capabilities.slots)),
         _ => dominant_share_next_ppm(capabilities, load),
     };
     // A hot worker is spared: it looks a quarter of the levels more loaded than it is.
     let spared = if load.hot { HOT_LEVELS } else { 0 };
     Some(level_of_share(share).saturating_add(spared).min(LEVELS as u8 - 1))
-}
-
-/// Whether a worker offers scarce capabilities (GPU devices, browsers) that a task of `requirements`
-/// would leave idle.
-pub fn wastes_scarce_capabilities(requirements: &Requirements, capabilities: &Capabilities) -> bool {
-    (requirements.demand.gpu.is_none() && !capabilities.gpus.is_empty())
-        || (requirements.browsers_any.is_empty() && !capabilities.browsers.is_empty())
 }
 
 /// What a scorer knows of the task being placed.
@@ -113,6 +108,31 @@ pub struct TaskFacts<'a> {
     pub priority: u8,
     /// The prior tables (the engine config's).
     pub priors: &'a Priors,
+    /// The requirement sets and the task's own, when some set is under pressure (see
+    /// [`crate::scarcity`]); `None`: scarcity costs nothing.
+    pub scarcity: Option<Scarcity<'a>>,
+}
+
+/// What a scorer needs to charge a task for scarcity: every requirement set, and the task's.
+#[derive(Clone, Copy, Debug)]
+pub struct Scarcity<'a> {
+    /// The requirement sets, by id.
+    pub sets: &'a [RequirementSet],
+    /// The task's set.
+    pub own: RequirementsId,
+}
+
+impl<'a> Scarcity<'a> {
+    /// Scarcity for a task of the set `own`, if any set of `classes` is under pressure.
+    pub fn of(classes: &'a Classes, own: RequirementsId) -> Option<Scarcity<'a>> {
+        (classes.pressured_sets > 0).then_some(Scarcity { sets: &classes.requirement_sets, own })
+    }
+
+    /// The charge of one more task of the set on a worker of `shape` with `load`, in eighths of its run
+    /// time.
+    pub fn charge(&self, shape: &Shape, load: &Load) -> u32 {
+        crate::scarcity::scarcity_eighths(self.sets, self.own, &shape.requirement_sets, &shape.capabilities, load)
+    }
 }
 
 /// What a scorer knows of a candidate worker.
@@ -156,22 +176,23 @@ pub fn smoothed_success_ppm(stats: &ballast_components::history::RunStats) -> u6
     (completed * 1_000_000 / total).max(50_000)
 }
 
-/// The composite cost: `(wait + run × (1 + waste) + risk × uncertainty) / success × (1 + load × share)
-/// × (1 − warm)`.
+/// The composite cost: `(wait + run × (1 + waste × scarcity) + risk × uncertainty) / success × (1 + load
+/// × share) × (1 − warm)`, `scarcity` in eighths (see [`crate::scarcity`]).
 #[allow(clippy::too_many_arguments)]
 pub fn composite_cost(
     weights: CompositeWeights,
     run_ns: u64,
     uncertainty_ns: u64,
     wait_ns: u64,
-    waste: bool,
+    scarcity_eighths: u32,
     success_ppm: u64,
     share_ppm: u32,
     warm: bool,
 ) -> u128 {
-    let waste_permille = if waste { u128::from(weights.waste_permille) } else { 0 };
+    // The waste term is weighed in eighths, so it is exact whatever the scarcity charge.
+    let waste = u128::from(weights.waste_permille) * u128::from(scarcity_eighths);
     let mut cost = u128::from(wait_ns) * 1_000
-        + u128::from(run_ns) * (1_000 + waste_permille)
+        + u128::from(run_ns) * (8_000 + waste) / 8
         + u128::from(uncertainty_ns) * u128::from(weights.risk_permille);
     cost = cost * 1_000_000 / u128::from(success_ppm.max(1));
     cost = cost * (1_000_000 + u128::from(weights.load_permille) * u128::from(share_ppm) / 1_000) / 1_000_000;
@@ -182,7 +203,7 @@ pub fn composite_cost(
 }
 
 /// The terms of a placement's score under `policy`, from what the match stage noted when it placed
-/// the task (`note`), the predicted run time and whether the task leaves scarce capabilities idle:
+/// the task (`note`, with its scarcity charge) and the predicted run time:
 /// each term's input and, where the policy weighs it, its part in the cost in seconds, the largest
 /// first. For the composite family the parts add up to the composite cost,
 /// `(wait + run × (1 + waste) + risk × uncertainty) / success × (1 + load × share) × (1 − warm)`, taken
@@ -192,9 +213,9 @@ pub fn cost_factors(
     weights: CompositeWeights,
     priority: u8,
     run_ns: u64,
-    waste: bool,
     note: &PlacementNote,
 ) -> Vec<Factor> {
+    let scarcity = f64::from(note.scarcity_eighths) / 8.0;
     let run = run_ns as f64 / 1e9;
     let wait = note.ready_ns as f64 / 1e9;
     let success = f64::from(note.success_ppm.max(1)) / 1e6;
@@ -204,7 +225,7 @@ pub fn cost_factors(
         Factor { kind: FactorKind::PredictedRun, value: run, cost_seconds: None },
         Factor { kind: FactorKind::WaitForSlot, value: wait, cost_seconds: None },
         Factor { kind: FactorKind::Load, value: share, cost_seconds: None },
-        Factor { kind: FactorKind::IdleScarceCapabilities, value: flag(waste), cost_seconds: None },
+        Factor { kind: FactorKind::IdleScarceCapabilities, value: scarcity, cost_seconds: None },
         Factor { kind: FactorKind::SuccessRate, value: success, cost_seconds: None },
         Factor { kind: FactorKind::WarmModel, value: flag(note.warm), cost_seconds: None },
         Factor {
@@ -227,7 +248,7 @@ pub fn cost_factors(
         }
         PolicyName::Composite | PolicyName::Adaptive | PolicyName::Affinity | PolicyName::Priority => {
             let weights = weights_for(policy, weights, priority);
-            let idle = if waste { run * f64::from(weights.waste_permille) / 1e3 } else { 0.0 };
+            let idle = run * scarcity * f64::from(weights.waste_permille) / 1e3;
             let risk = f64::from(note.uncertainty_ms) / 1e3 * f64::from(weights.risk_permille) / 1e3;
             let base = wait + run + idle + risk;
             let reliable = base + unreliable(base);
@@ -311,14 +332,14 @@ pub fn exact_cost(
         PolicyName::Met => then(u128::from(run), share),
         PolicyName::Composite | PolicyName::Adaptive | PolicyName::Priority | PolicyName::Affinity => {
             let weights = weights_for(policy, weights, task.priority);
-            let waste = wastes_scarce_capabilities(task.requirements, worker.capabilities);
+            let scarcity = task.scarcity.map_or(0, |scarcity| scarcity.charge(worker.shape, worker.load));
             // Equal costs go to the less loaded worker (spreading costs nothing and avoids contention).
             let cost = composite_cost(
                 weights,
                 run,
                 prediction.uncertainty_ns,
                 worker.ready_ns,
-                waste,
+                scarcity,
                 success,
                 share,
                 worker.warm,
@@ -340,23 +361,24 @@ pub fn predicted(task: &TaskFacts, worker: &WorkerFacts) -> Prediction {
         task.model,
         task.family,
         task.test_type,
-        task.requirements.hardware_any,
+        crate::predict::hardware_used(task.requirements),
         worker.history,
         worker.shape,
     )
 }
 
 /// The static cost of a shape for a class under `policy`: its cost at level 0, from the shape's history
-/// or the priors (the index's part of a score that does not change with load).
+/// or the priors, and the scarcity charge of a task on an idle worker of the shape (the index's part
+/// of a score that does not change with load).
 pub fn static_cost(
     policy: PolicyName,
     weights: CompositeWeights,
     priors: &Priors,
-    requirements: &Requirements,
+    (requirements, scarcity_eighths): (&Requirements, u32),
     family: ModelFamily,
     shape: &Shape,
 ) -> u128 {
-    let allowed: HardwareSet = requirements.hardware_any;
+    let allowed: HardwareSet = crate::predict::hardware_used(requirements);
     let (normalized_ns, source) = shape_duration_ns(priors, family, allowed, shape);
     let run = denormalized_ns(normalized_ns, TestType::Inference);
     // A prior is as uncertain as it is long; a shape's history by its measured deviation.
@@ -382,8 +404,7 @@ pub fn static_cost(
         }
         PolicyName::MinMin | PolicyName::MaxMin | PolicyName::Sufferage => u128::from(run),
         PolicyName::Composite | PolicyName::Adaptive | PolicyName::Priority | PolicyName::Affinity => {
-            let waste = wastes_scarce_capabilities(requirements, &shape.capabilities);
-            composite_cost(weights, run, uncertainty, 0, waste, success, 0, false)
+            composite_cost(weights, run, uncertainty, 0, scarcity_eighths, success, 0, false)
         }
     }
 }
@@ -413,12 +434,13 @@ pub fn rounded(cost: u128) -> u128 {
     (cost >> shift) << shift
 }
 
-/// A shape with its static cost for a class (rounded, see [`rounded`]).
+/// A shape with its static cost for a class (rounded, see [`rounded`]); `scarcity_eighths` is the
+/// charge of the class's task on an idle worker of the shape.
 pub fn scored_shape(
     policy: PolicyName,
     weights: CompositeWeights,
     priors: &Priors,
-    requirements: &Requirements,
+    requirements: (&Requirements, u32),
     family: ModelFamily,
     shape_id: ShapeId,
     shape: &Shape,

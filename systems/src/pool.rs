@@ -72,9 +72,16 @@ pub struct TaskData {
 }
 
 /// The outcome of a task's attempt on `worker`, for history (`duration_ns` when it completed).
-fn outcome_of(data: &TaskDataReadOnlyItem, worker: Entity, duration_ns: Option<u64>, now: Timestamp) -> Outcome {
+fn outcome_of(
+    data: &TaskDataReadOnlyItem,
+    classes: &Classes,
+    worker: Entity,
+    duration_ns: Option<u64>,
+    now: Timestamp,
+) -> Outcome {
     Outcome {
         worker,
+        hardware: crate::predict::hardware_used(&classes.requirement_set(data.task.requirements).requirements),
         family: data.profile.family,
         model: data.task.model,
         test_type: data.task.test_type,
@@ -221,6 +228,8 @@ impl Pool<'_, '_> {
         let mut worker = self.workers.get_mut(worker_entity).expect("a live slot holds a worker");
         assert!(worker.health.schedulable(), "placing on an unschedulable worker");
         let share_ppm = crate::policy::dominant_share_after_ppm(worker.capabilities, &worker.load, requirements);
+        let scarcity_eighths = crate::policy::Scarcity::of(&self.classes, data.task.requirements)
+            .map_or(0, |scarcity| scarcity.charge(self.shapes.shape(slot), &worker.load));
         worker.load.reserve(worker.capabilities, &requirements.demand, devices);
         self.metrics.counters.placed_now += 1;
         worker.tasks.tasks.push(task);
@@ -230,7 +239,7 @@ impl Pool<'_, '_> {
         }
         let has_free_slot = worker.load.has_seat(worker.capabilities);
         let worker_id = worker.worker.id;
-        let allowed = self.classes.requirement_set(data.task.requirements).requirements.hardware_any;
+        let allowed = crate::predict::hardware_used(&self.classes.requirement_set(data.task.requirements).requirements);
         let prediction = crate::predict::predict(
             &self.config.priors,
             data.task.model,
@@ -251,6 +260,7 @@ impl Pool<'_, '_> {
             success_ppm: crate::policy::smoothed_success_ppm(&worker.history.by_family[data.profile.family.index()])
                 as u32,
             uncertainty_ms: u32::try_from(prediction.uncertainty_ns / 1_000_000).unwrap_or(u32::MAX),
+            scarcity_eighths,
         };
         let lifecycle = &mut *data.lifecycle;
         lifecycle.placement = placement;
@@ -505,7 +515,7 @@ impl Pool<'_, '_> {
         self.note_attempt(worker_entity, false);
         let data = self.tasks.get(task).expect("completing a live task");
         let task_id = data.task.id;
-        let outcome = outcome_of(&data, worker_entity, Some(duration_ns), self.clock.now);
+        let outcome = outcome_of(&data, &self.classes, worker_entity, Some(duration_ns), self.clock.now);
         self.outcomes.outcomes.push(outcome);
         record_ns(&mut self.metrics.run_ns, duration_ns);
         self.finish(task, TaskState::Completed, Event::TaskCompleted { task: task_id, worker: worker_id, duration_ns });
@@ -519,7 +529,7 @@ impl Pool<'_, '_> {
         self.note_attempt(worker_entity, false);
         let data = self.tasks.get(task).expect("failing a live task");
         let task_id = data.task.id;
-        let outcome = outcome_of(&data, worker_entity, None, self.clock.now);
+        let outcome = outcome_of(&data, &self.classes, worker_entity, None, self.clock.now);
         self.outcomes.outcomes.push(outcome);
         self.metrics.counters.attempts_failed += 1;
         let event =
@@ -539,7 +549,7 @@ impl Pool<'_, '_> {
         let now = self.clock.now;
         if reason != RequeueReason::WorkerLost {
             let data = self.tasks.get(task).expect("retrying a live task");
-            let outcome = outcome_of(&data, worker_entity, None, now);
+            let outcome = outcome_of(&data, &self.classes, worker_entity, None, now);
             self.outcomes.outcomes.push(outcome);
         }
         let mut data = self.tasks.get_mut(task).expect("retrying a live task");

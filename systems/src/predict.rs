@@ -10,6 +10,7 @@ use ballast_components::family::{ModelFamily, TestType};
 pub use ballast_components::history::PredictionSource;
 use ballast_components::history::{History, RunStats, denormalized_ns};
 use ballast_components::preferences::Priors;
+use ballast_components::requirements::Requirements;
 use ballast_components::shape::Shape;
 use ballast_components::symbols::Symbol;
 use ballast_components::worker::Capabilities;
@@ -31,8 +32,27 @@ const MODEL_SAMPLES_MIN: u32 = 1;
 const FAMILY_ON_WORKER_SAMPLES_MIN: u32 = 3;
 const FAMILY_ON_SHAPE_SAMPLES_MIN: u32 = 3;
 
+/// The hardware kinds a task with `requirements` runs on, wherever it is placed: the kinds it asks for;
+/// a task that asks for none runs on the CPU, on the GPU devices it is given if it demands any, and on
+/// the browsers' APIs if it needs a browser. A prior speed applies only to hardware the task uses: a
+/// task given no device runs no faster on a GPU worker than on a CPU one.
+pub fn hardware_used(requirements: &Requirements) -> HardwareSet {
+    use ballast_components::capability::HardwareKind::{Cpu, Cuda, Mps, Rocm, Webgpu, Webnn};
+    if !requirements.hardware_any.is_empty() {
+        return requirements.hardware_any;
+    }
+    let mut used = HardwareSet::of(&[Cpu]);
+    if !requirements.demand.gpu.is_none() {
+        used = HardwareSet(used.0 | HardwareSet::of(&[Cuda, Rocm, Mps]).0);
+    }
+    if !requirements.browsers_any.is_empty() {
+        used = HardwareSet(used.0 | HardwareSet::of(&[Webgpu, Webnn]).0);
+    }
+    used
+}
+
 /// The best prior speed of the hardware a task of `family` may use on a worker with `capabilities`
-/// (`allowed` empty: any kind it has).
+/// (`allowed` empty: any kind it has; see [`hardware_used`]).
 pub fn prior_speed(priors: &Priors, family: ModelFamily, allowed: HardwareSet, capabilities: &Capabilities) -> f32 {
     let usable =
         if allowed.is_empty() { capabilities.hardware } else { HardwareSet(allowed.0 & capabilities.hardware.0) };
@@ -94,8 +114,8 @@ pub fn predict(
     }
 }
 
-/// The prior's normalized run time of `family` on a worker with `capabilities` (any of its hardware).
-pub fn prior_ns(priors: &Priors, family: ModelFamily, capabilities: &Capabilities) -> u64 {
-    (priors.duration_ms(family) as f64 * 1e6 / f64::from(prior_speed(priors, family, HardwareSet::EMPTY, capabilities)))
-        as u64
+/// The prior's normalized run time of `family` on a worker with `capabilities`, on the hardware in
+/// `allowed` (empty: any of its hardware).
+pub fn prior_ns(priors: &Priors, family: ModelFamily, allowed: HardwareSet, capabilities: &Capabilities) -> u64 {
+    (priors.duration_ms(family) as f64 * 1e6 / f64::from(prior_speed(priors, family, allowed, capabilities))) as u64
 }

@@ -239,7 +239,7 @@ fn steal_for(pool: &mut Pool, thief: Entity, free: u32, ready_ns: u64, candidate
                 data.task.model,
                 data.profile.family,
                 data.task.test_type,
-                requirements.hardware_any,
+                crate::predict::hardware_used(requirements),
                 worker.history,
                 shape,
             )

@@ -356,15 +356,19 @@ fn explain_gives_the_terms_of_a_placement_largest_first() {
     assert_eq!(placement.policy, PolicyName::Composite);
     assert_eq!(placement.method, PlacementMethod::Batch);
     assert_eq!(placement.prediction_source, PredictionSource::ModelOnWorker);
-    // The predicted run dominates an idle worker's cost; the model had not run there yet (history was
-    // imported), so it was not warm.
-    let first = placement.factors[0];
-    assert_eq!(first.kind, FactorKind::PredictedRun);
-    assert!((first.value - 10.0).abs() < 0.5, "{placement}");
+    // The predicted run dominates an idle worker's cost, with the load term: the task fills the
+    // one-slot worker, so the load share (1) doubles the cost. The model had not run there yet
+    // (history was imported), so it was not warm.
+    let run = placement.factors.iter().find(|factor| factor.kind == FactorKind::PredictedRun).unwrap();
+    assert!((run.value - 10.0).abs() < 0.5, "{placement}");
+    for factor in &placement.factors[..2] {
+        assert!(matches!(factor.kind, FactorKind::PredictedRun | FactorKind::Load), "{placement}");
+        assert!((factor.cost_seconds.unwrap() - 10.0).abs() < 0.5, "{placement}");
+    }
     let parts: Vec<f64> = placement.factors.iter().filter_map(|factor| factor.cost_seconds).collect();
     assert!(parts.windows(2).all(|pair| pair[0].abs() >= pair[1].abs()), "{placement}");
     let text = explanation.to_string();
-    assert!(text.contains("on w0 by composite (batch): predicted run"), "{text}");
+    assert!(text.contains("on w0 by composite (batch): load 1.00"), "{text}");
 
     // A second task queues behind the first on w0 (run queue) or runs on the slow w1: either way its
     // wait for a slot is the one the matcher saw.
@@ -391,18 +395,34 @@ fn the_explained_terms_add_up_to_the_composite_cost() {
     use ballast::components::task::PlacementNote;
     use ballast::systems::policy::{composite_cost, cost_factors};
     let weights = CompositeWeights { load_permille: 300, waste_permille: 500, warm_permille: 100, risk_permille: 250 };
-    for (run_ns, uncertainty_ms, ready_ns, waste, success_ppm, share_ppm, warm) in [
-        (10_000_000_000u64, 0u32, 0u64, false, 980_000u32, 250_000u32, false),
-        (3_000_000_000, 1_500, 7_000_000_000, true, 600_000, 1_000_000, true),
-        (120_000_000_000, 60_000, 1_000_000, true, 50_000, 0, false),
+    for (run_ns, uncertainty_ms, ready_ns, scarcity_eighths, success_ppm, share_ppm, warm) in [
+        (10_000_000_000u64, 0u32, 0u64, 0u32, 980_000u32, 250_000u32, false),
+        (3_000_000_000, 1_500, 7_000_000_000, 8, 600_000, 1_000_000, true),
+        (120_000_000_000, 60_000, 1_000_000, 13, 50_000, 0, false),
     ] {
-        let note = PlacementNote { ready_ns, warm, share_ppm, success_ppm, uncertainty_ms, ..PlacementNote::default() };
-        let factors = cost_factors(PolicyName::Composite, weights, 5, run_ns, waste, &note);
+        let note = PlacementNote {
+            ready_ns,
+            warm,
+            share_ppm,
+            success_ppm,
+            uncertainty_ms,
+            scarcity_eighths,
+            ..PlacementNote::default()
+        };
+        let factors = cost_factors(PolicyName::Composite, weights, 5, run_ns, &note);
         let total: f64 = factors.iter().filter_map(|factor| factor.cost_seconds).sum();
         // composite_cost is in thousandths of nanoseconds.
         let uncertainty_ns = u64::from(uncertainty_ms) * 1_000_000;
-        let cost =
-            composite_cost(weights, run_ns, uncertainty_ns, ready_ns, waste, u64::from(success_ppm), share_ppm, warm);
+        let cost = composite_cost(
+            weights,
+            run_ns,
+            uncertainty_ns,
+            ready_ns,
+            scarcity_eighths,
+            u64::from(success_ppm),
+            share_ppm,
+            warm,
+        );
         let expected = cost as f64 / 1e12;
         assert!((total - expected).abs() <= expected * 1e-6 + 1e-6, "terms {total} vs cost {expected}: {factors:?}");
     }
@@ -486,7 +506,10 @@ fn prior_tables_in_the_config_steer_placement_before_any_history() {
             spec.hardware = spec.hardware.with(kind);
             engine.register_worker(spec).unwrap();
         }
-        engine.submit(task(1, "google/vit-base-patch16-224")).unwrap();
+        // A task that may use either accelerator: the prior speeds of the kinds it uses decide.
+        let mut vision = task(1, "google/vit-base-patch16-224");
+        vision.requirements.hardware_any = HardwareSet::of(&[HardwareKind::Cuda, HardwareKind::Qnn]);
+        engine.submit(vision).unwrap();
         engine.tick(Timestamp::from_millis(1)).unwrap();
         assignments(&mut engine)
     };
@@ -562,4 +585,69 @@ fn a_calibration_task_goes_to_the_newest_unmeasured_worker_and_its_run_corrects_
     assert!((factor - 2.0).abs() < 0.05, "{factor}");
     let (_, factor) = predicted(&engine, 1);
     assert!((factor - 1.0).abs() < 0.05, "{factor}");
+}
+
+#[test]
+fn a_cpu_only_test_on_a_gpu_worker_is_predicted_at_cpu_speed_and_learns_the_measured_time() {
+    // The `original` mix's tests: no model id, so family `unknown`; a third use no GPU.
+    let gpu_worker = |id| {
+        let mut spec = cpu_worker(id, 4);
+        spec.hardware = spec.hardware.with(HardwareKind::Cuda);
+        spec.gpus = vec![GpuSpec { model: Some("GPU".into()), memory_mib: 16_384 }];
+        spec
+    };
+    let unit_test = |id: u64, gpu: bool| {
+        let mut spec = TaskSpec::new(TaskId(id));
+        spec.test_type = TestType::Unit;
+        if gpu {
+            spec.requirements.gpu = GpuDemand::whole(1);
+            spec.requirements.hardware_any = HardwareSet::of(&[HardwareKind::Cuda]);
+        }
+        spec
+    };
+    let predicted = |engine: &Engine, id: u64| {
+        let placement = engine.explain(TaskId(id)).unwrap().placement.unwrap();
+        let run = placement.factors.iter().find(|factor| factor.kind == FactorKind::PredictedRun).unwrap().value;
+        (placement.prediction_source, run)
+    };
+    let first_prediction = |worker: WorkerSpec, gpu: bool| {
+        let mut engine = engine_with(EngineConfig::default());
+        engine.register_worker(worker).unwrap();
+        engine.submit(unit_test(1, gpu)).unwrap();
+        engine.tick(Timestamp::from_millis(1)).unwrap();
+        assert_eq!(assignments(&mut engine), vec![(1, 0)]);
+        predicted(&engine, 1)
+    };
+    // Before any history, a test given no device is predicted as on a CPU, wherever it goes; the CUDA
+    // prior applies to a test that is given the GPU.
+    let (source, on_cpu) = first_prediction(cpu_worker(0, 4), false);
+    assert_eq!(source, PredictionSource::Prior);
+    let (_, on_gpu_worker) = first_prediction(gpu_worker(0), false);
+    assert!((on_gpu_worker - on_cpu).abs() < 1e-6 * on_cpu, "{on_gpu_worker} vs {on_cpu}");
+    let (_, using_the_gpu) = first_prediction(gpu_worker(0), true);
+    assert!(using_the_gpu < 0.9 * on_cpu, "{using_the_gpu} vs {on_cpu}");
+
+    // The tests really take 10 s there: the prediction moves to it, and the source from the prior to
+    // the family's history on the worker.
+    let mut engine = engine_with(EngineConfig::default());
+    engine.register_worker(gpu_worker(0)).unwrap();
+    let mut now = 0;
+    let mut seen = Vec::new();
+    for id in 1..=8 {
+        engine.submit(unit_test(id, false)).unwrap();
+        now += 10;
+        engine.tick(Timestamp::from_millis(now)).unwrap();
+        assert_eq!(assignments(&mut engine), vec![(id, 0)]);
+        seen.push(predicted(&engine, id));
+        engine.task_completed(TaskId(id), WorkerId(0), 10_000_000_000).unwrap();
+        now += 10;
+        engine.tick(Timestamp::from_millis(now)).unwrap();
+        let _ = assignments(&mut engine);
+    }
+    assert_eq!(seen[0], (PredictionSource::Prior, on_cpu));
+    let (source, last) = *seen.last().unwrap();
+    assert_eq!(source, PredictionSource::FamilyOnWorker, "{seen:?}");
+    assert!((last - 10.0).abs() < 0.5, "converges to the measured 10 s: {seen:?}");
+    let errors: Vec<f64> = seen.iter().map(|(_, seconds)| (seconds - 10.0).abs()).collect();
+    assert!(errors.windows(2).all(|pair| pair[1] <= pair[0] + 1e-6), "never moves away: {seen:?}");
 }

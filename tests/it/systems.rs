@@ -81,6 +81,7 @@ fn outcomes_update_the_history_of_live_workers_only() {
     let outcome = |worker, test_type, duration_ns| Outcome {
         worker,
         family: ModelFamily::Vision,
+        hardware: ballast_components::capability::HardwareSet::EMPTY,
         model: Some(model),
         test_type,
         duration_ns,

@@ -25,7 +25,7 @@ use ballast_components::task::{PlacementMethod, TaskState};
 use ballast_components::worker::{DeviceMask, Load};
 
 use super::{Context, Scratch, exact::block, requeue_class};
-use crate::policy::{TaskFacts, WorkerFacts, exact_cost, predicted};
+use crate::policy::{Scarcity, TaskFacts, WorkerFacts, exact_cost, predicted};
 use crate::pool::Pool;
 
 /// A task in the batch.
@@ -325,13 +325,15 @@ fn class_set<'a>(pool: &'a Pool, class: ClassId) -> &'a RequirementSet {
 
 fn task_facts<'a>(pool: &'a Pool, task: &BatchTask, set: &'a RequirementSet) -> TaskFacts<'a> {
     let data = pool.tasks.get(task.queued.entity).expect("a gathered task is live");
+    let key = pool.classes.classes[task.class.index()].key;
     TaskFacts {
         requirements: &set.requirements,
-        family: pool.classes.classes[task.class.index()].key.family,
+        family: key.family,
         model: data.task.model,
         test_type: data.task.test_type,
         priority: task.priority,
         priors: &pool.config.priors,
+        scarcity: Scarcity::of(&pool.classes, key.requirements),
     }
 }
 

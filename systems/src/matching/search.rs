@@ -5,7 +5,7 @@ use ballast_components::class::{Candidates, Class, RequirementSet};
 use ballast_components::config::{CompositeWeights, PolicyName};
 use ballast_components::ids::WorkerSlot;
 use ballast_components::shape::{ShapeId, ShapeSet};
-use ballast_components::worker::DeviceMask;
+use ballast_components::worker::{DeviceMask, Load};
 use rustc_hash::FxHashMap;
 
 use super::{Choice, Context};
@@ -48,7 +48,10 @@ fn cost_of(
             context.policy,
             weights,
             task.priors,
-            task.requirements,
+            (
+                task.requirements,
+                task.scarcity.map_or(0, |scarcity| scarcity.charge(context.shapes.shape(slot), &Load::default())),
+            ),
             task.family,
             context.shapes.shape(slot),
         ))
