@@ -24,6 +24,7 @@ mod stealing;
 mod swf;
 mod systems;
 mod tidy;
+mod workloads;
 
 /// A file or directory of the shared data set beside the project (`../shared/data/…`), read in place;
 /// `None` (and a note on stderr) where it is absent, so the test that needs it skips.

@@ -20,6 +20,7 @@ fn the_harness_fills_every_cell_and_marks_the_best() {
         seeds: 1,
         sizes: Sizes::SMOKE,
         threads: 2,
+        workloads: Vec::new(),
     };
     let report = quality::run(&plan).unwrap();
     for contender in &contenders {

@@ -18,16 +18,21 @@
 //! `churn` and `crash` (mean response, workers leaving and dying), `flaky` (failed attempts,
 //! quarantine) and `thermal` (mean response, thermal awareness).
 //!
+//! With `--workload FILE`, each workload file adds a column of its own (named after the file's
+//! `name`), at the file's own size: mean wait (primary) and p99 wait; the built-in columns then run
+//! only when `--scenarios` names them.
+//!
 //! `composite (greedy)` is the default policy with batch placement off: the same scorers placing one
 //! task at a time in queue order, to measure what batch placement adds.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use ballast_components::config::{CompositeWeights, EngineConfig, PolicyName};
 
 use crate::sim::workload::{EtcClass, Scenario};
+use crate::sim::workload_file::Workload;
 use crate::sim::{self, SimConfig, SimError, SimReport};
 
 /// A policy as the harness runs it: a policy name, with batch placement on or off.
@@ -66,7 +71,7 @@ pub struct Metric {
 }
 
 /// The harness's metrics, in column order.
-pub const METRICS: [Metric; 15] = [
+pub const METRICS: [Metric; 19] = [
     Metric { scenario: "etc-braun", name: "makespan_over_lb_geomean", primary: true },
     Metric { scenario: "mixed-speed-50", name: "response_mean_s", primary: true },
     Metric { scenario: "mixed-speed-50", name: "response_p99_s", primary: false },
@@ -82,6 +87,10 @@ pub const METRICS: [Metric; 15] = [
     Metric { scenario: "crash", name: "response_mean_s", primary: false },
     Metric { scenario: "flaky", name: "failed_attempts", primary: false },
     Metric { scenario: "thermal", name: "response_mean_s", primary: false },
+    Metric { scenario: "original", name: "wait_mean_s", primary: true },
+    Metric { scenario: "original", name: "wait_p99_s", primary: false },
+    Metric { scenario: "original-large", name: "wait_mean_s", primary: true },
+    Metric { scenario: "original-large", name: "wait_p99_s", primary: false },
 ];
 
 /// One cell of the table.
@@ -122,6 +131,8 @@ pub struct Sizes {
     /// Workers and tasks of each adaptation run (`spike`, `churn`, `crash`, `flaky` and, with half the
     /// workers and twice the tasks, `stragglers` and `thermal`).
     pub adaptation: (u32, u64),
+    /// Workers and tasks of the two `original` runs (`original`, `original-large`).
+    pub original: [(u32, u64); 2],
 }
 
 impl Sizes {
@@ -132,6 +143,7 @@ impl Sizes {
         families: (200, 6_000),
         priorities: (100, 4_000),
         adaptation: (100, 3_000),
+        original: [(200, 2_000), (1_000, 10_000)],
     };
     /// Small sizes, for a test that the harness works end to end.
     pub const SMOKE: Sizes = Sizes {
@@ -140,6 +152,7 @@ impl Sizes {
         families: (40, 300),
         priorities: (20, 200),
         adaptation: (40, 300),
+        original: [(20, 200), (40, 400)],
     };
 }
 
@@ -148,6 +161,8 @@ impl Sizes {
 struct Job {
     contender: usize,
     scenario: Scenario,
+    /// The workload file the job runs instead of the scenario, by index into the plan's.
+    workload: Option<usize>,
     workers: u32,
     tasks: u64,
     seed: u64,
@@ -170,11 +185,20 @@ pub struct Plan {
     pub sizes: Sizes,
     /// Simulations at once.
     pub threads: usize,
+    /// Workload files, a column each (see the module docs).
+    pub workloads: Vec<Arc<Workload>>,
 }
 
 /// Runs the plan.
 pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
-    let wanted = |name: &str| plan.scenarios.is_empty() || plan.scenarios.iter().any(|wanted| wanted == name);
+    // No columns named: every built-in one, or only the workload files' when there are any.
+    let wanted = |name: &str| {
+        if plan.scenarios.is_empty() {
+            plan.workloads.is_empty()
+        } else {
+            plan.scenarios.iter().any(|wanted| wanted == name)
+        }
+    };
     let (contenders, sizes, threads) = (&plan.contenders, plan.sizes, plan.threads);
     let mut jobs = Vec::new();
     for seed in plan.seed..plan.seed + plan.seeds.max(1) {
@@ -183,6 +207,7 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
                 for class in EtcClass::all() {
                     jobs.push(Job {
                         contender,
+                        workload: None,
                         scenario: Scenario::EtcBraun(class),
                         workers: 16,
                         tasks: sizes.etc_tasks,
@@ -193,12 +218,20 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
             for load_percent in [50, 90] {
                 let scenario = Scenario::MixedSpeed { load_percent };
                 if wanted(&scenario.name()) {
-                    jobs.push(Job { contender, scenario, workers: 100, tasks: sizes.mixed_speed_tasks, seed });
+                    jobs.push(Job {
+                        contender,
+                        workload: None,
+                        scenario,
+                        workers: 100,
+                        tasks: sizes.mixed_speed_tasks,
+                        seed,
+                    });
                 }
             }
             if wanted("families") {
                 jobs.push(Job {
                     contender,
+                    workload: None,
                     scenario: Scenario::Families,
                     workers: sizes.families.0,
                     tasks: sizes.families.1,
@@ -207,18 +240,35 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
             }
             if wanted("priorities") {
                 let (workers, tasks) = sizes.priorities;
-                jobs.push(Job { contender, scenario: Scenario::Priorities, workers, tasks, seed });
+                jobs.push(Job { contender, workload: None, scenario: Scenario::Priorities, workers, tasks, seed });
+            }
+            for (name, (workers, tasks)) in ["original", "original-large"].into_iter().zip(sizes.original) {
+                if wanted(name) {
+                    jobs.push(Job { contender, workload: None, scenario: Scenario::Original, workers, tasks, seed });
+                }
             }
             let (workers, tasks) = sizes.adaptation;
             for scenario in [Scenario::Spike, Scenario::Churn, Scenario::Crash, Scenario::Flaky] {
                 if wanted(&scenario.name()) {
-                    jobs.push(Job { contender, scenario, workers, tasks, seed });
+                    jobs.push(Job { contender, workload: None, scenario, workers, tasks, seed });
                 }
             }
             for scenario in [Scenario::Stragglers, Scenario::Thermal] {
                 if wanted(&scenario.name()) {
-                    jobs.push(Job { contender, scenario, workers: workers / 2, tasks: tasks * 2, seed });
+                    jobs.push(Job {
+                        contender,
+                        workload: None,
+                        scenario,
+                        workers: workers / 2,
+                        tasks: tasks * 2,
+                        seed,
+                    });
                 }
+            }
+            for (index, workload) in plan.workloads.iter().enumerate() {
+                let workers = workload.workers(None)?;
+                let tasks = workload.tasks(None);
+                jobs.push(Job { contender, workload: Some(index), scenario: Scenario::Default, workers, tasks, seed });
             }
         }
     }
@@ -239,6 +289,7 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
                         tasks: job.tasks,
                         seed: job.seed,
                         scenario: job.scenario,
+                        workload: job.workload.map(|index| plan.workloads[index].clone()),
                         tick_interval_ms,
                         engine: EngineConfig {
                             policy: contender.policy,
@@ -260,12 +311,26 @@ pub fn run(plan: &Plan) -> Result<QualityReport, SimError> {
         .into_iter()
         .map(|result| result.expect("every job ran"))
         .collect::<Result<_, _>>()?;
-    Ok(tabulate(contenders, plan.seed, &jobs, &results))
+    let workloads: Vec<&str> = plan.workloads.iter().map(|workload| workload.name()).collect();
+    Ok(tabulate(contenders, (plan.seed, sizes), &workloads, &jobs, &results))
 }
 
 /// The value of `metric` for one contender's reports, if its scenario ran.
-fn value_of(metric: &Metric, reports: &[(&Job, &SimReport)]) -> Option<f64> {
-    let find = |wanted: Scenario| reports.iter().find(|(job, _)| job.scenario == wanted).map(|(_, report)| *report);
+fn value_of(metric: &Metric, sizes: Sizes, reports: &[(&Job, &SimReport)]) -> Option<f64> {
+    let find = |wanted: Scenario| {
+        reports.iter().find(|(job, _)| job.workload.is_none() && job.scenario == wanted).map(|(_, report)| *report)
+    };
+    let original = |(workers, tasks): (u32, u64)| {
+        reports
+            .iter()
+            .find(|(job, _)| {
+                job.workload.is_none()
+                    && job.scenario == Scenario::Original
+                    && job.workers == workers
+                    && job.tasks == tasks
+            })
+            .map(|(_, report)| *report)
+    };
     Some(match (metric.scenario, metric.name) {
         ("etc-braun", _) => {
             let etc: Vec<f64> = reports
@@ -298,11 +363,24 @@ fn value_of(metric: &Metric, reports: &[(&Job, &SimReport)]) -> Option<f64> {
         ("crash", _) => find(Scenario::Crash)?.response_seconds.mean,
         ("flaky", _) => find(Scenario::Flaky)?.failed_attempts as f64,
         ("thermal", _) => find(Scenario::Thermal)?.response_seconds.mean,
+        (scenario, name) if scenario.starts_with("original") => {
+            let report = original(sizes.original[usize::from(scenario == "original-large")])?;
+            if name == "wait_mean_s" { report.wait_seconds.mean } else { report.wait_seconds.p99 }
+        }
         _ => unreachable!("every metric is listed above"),
     })
 }
 
-fn tabulate(contenders: &[Contender], seed: u64, jobs: &[Job], results: &[SimReport]) -> QualityReport {
+/// The metrics of a workload file's column: mean wait (primary) and p99 wait.
+const WORKLOAD_METRICS: [(&str, bool); 2] = [("wait_mean_s", true), ("wait_p99_s", false)];
+
+fn tabulate(
+    contenders: &[Contender],
+    (seed, sizes): (u64, Sizes),
+    workloads: &[&str],
+    jobs: &[Job],
+    results: &[SimReport],
+) -> QualityReport {
     let mut rows = Vec::new();
     let mut seeds: Vec<u64> = jobs.iter().map(|job| job.seed).collect();
     seeds.sort_unstable();
@@ -318,7 +396,7 @@ fn tabulate(contenders: &[Contender], seed: u64, jobs: &[Job], results: &[SimRep
                         .zip(results)
                         .filter(|(job, _)| job.contender == index && job.seed == seed)
                         .collect();
-                    value_of(metric, &reports)
+                    value_of(metric, sizes, &reports)
                 })
                 .collect();
             if per_seed.is_empty() {
@@ -333,6 +411,30 @@ fn tabulate(contenders: &[Contender], seed: u64, jobs: &[Job], results: &[SimRep
                 best: false,
             });
         }
+        for (workload, name) in workloads.iter().enumerate() {
+            for (metric, _) in WORKLOAD_METRICS {
+                let per_seed: Vec<f64> = jobs
+                    .iter()
+                    .zip(results)
+                    .filter(|(job, _)| job.contender == index && job.workload == Some(workload))
+                    .map(
+                        |(_, report)| {
+                            if metric == "wait_mean_s" { report.wait_seconds.mean } else { report.wait_seconds.p99 }
+                        },
+                    )
+                    .collect();
+                if per_seed.is_empty() {
+                    continue;
+                }
+                rows.push(Row {
+                    policy: contender.label(),
+                    scenario: (*name).to_owned(),
+                    metric: metric.to_owned(),
+                    value: per_seed.iter().sum::<f64>() / per_seed.len() as f64,
+                    best: false,
+                });
+            }
+        }
     }
     // The geometric mean of each contender's primary metrics, each first divided by the best value of
     // its column, so every scenario weighs the same.
@@ -345,14 +447,17 @@ fn tabulate(contenders: &[Contender], seed: u64, jobs: &[Job], results: &[SimRep
     let mut overall = Vec::new();
     for contender in contenders {
         let label = contender.label();
-        let ratios: Vec<f64> = METRICS
-            .iter()
-            .filter(|metric| metric.primary)
-            .filter_map(|metric| {
-                let row = rows
-                    .iter()
-                    .find(|row| row.policy == label && row.scenario == metric.scenario && row.metric == metric.name)?;
-                Some(row.value / best_of(&rows, metric.scenario, metric.name).max(f64::MIN_POSITIVE))
+        let primary =
+            METRICS.iter().filter(|metric| metric.primary).map(|metric| (metric.scenario, metric.name)).chain(
+                workloads.iter().flat_map(|name| {
+                    WORKLOAD_METRICS.iter().filter(|(_, primary)| *primary).map(move |(metric, _)| (*name, *metric))
+                }),
+            );
+        let ratios: Vec<f64> = primary
+            .filter_map(|(scenario, metric)| {
+                let row =
+                    rows.iter().find(|row| row.policy == label && row.scenario == scenario && row.metric == metric)?;
+                Some(row.value / best_of(&rows, scenario, metric).max(f64::MIN_POSITIVE))
             })
             .collect();
         if ratios.is_empty() {

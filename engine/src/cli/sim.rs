@@ -29,9 +29,16 @@ pub(crate) struct SimArgs {
     /// Seed of every random draw.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Pool and workload (see `ballast scenarios`).
-    #[arg(long, default_value = "default")]
-    scenario: String,
+    /// Pool and workload (see `ballast scenarios`; default: `default`).
+    #[arg(long, conflicts_with = "workload")]
+    scenario: Option<String>,
+    /// A workload file (TOML, or JSON when it ends in `.json`) describing the pool, the task mix and
+    /// the arrivals, instead of a scenario (docs/WORKLOADS.md; `--print-example` prints one).
+    #[arg(long)]
+    workload: Option<PathBuf>,
+    /// Print an annotated example workload file and exit.
+    #[arg(long)]
+    print_example: bool,
     /// Placement policy (see `ballast policies`; default: `--config`'s, else composite).
     #[arg(long)]
     policy: Option<String>,
@@ -90,8 +97,17 @@ pub(crate) struct SimArgs {
 
 /// Runs the simulation and prints its report.
 pub(crate) fn run(args: SimArgs) -> Result<()> {
-    let Some(scenario) = Scenario::parse(&args.scenario) else {
-        bail!("unknown scenario `{}`; `ballast scenarios` lists them", args.scenario);
+    if args.print_example {
+        print!("{}", sim::workload_file::EXAMPLE);
+        return Ok(());
+    }
+    let name = args.scenario.as_deref().unwrap_or("default");
+    let Some(scenario) = Scenario::parse(name) else {
+        bail!("unknown scenario `{name}`; `ballast scenarios` lists them");
+    };
+    let workload = match &args.workload {
+        Some(path) => Some(std::sync::Arc::new(sim::workload_file::Workload::load(path)?)),
+        None => None,
     };
     let mut engine = match &args.config {
         Some(path) => read_engine_config(path)?,
@@ -123,12 +139,19 @@ pub(crate) fn run(args: SimArgs) -> Result<()> {
     if args.no_prediction {
         engine.prediction = false;
     }
-    let (workers, tasks) = scenario.default_size();
+    let (workers, tasks) = match &workload {
+        Some(file) => (file.workers(args.workers)?, file.tasks(args.tasks)),
+        None => {
+            let (workers, tasks) = scenario.default_size();
+            (args.workers.unwrap_or(workers), args.tasks.unwrap_or(tasks))
+        }
+    };
     let config = SimConfig {
-        workers: args.workers.unwrap_or(workers),
-        tasks: args.tasks.unwrap_or(tasks),
+        workers,
+        tasks,
         seed: args.seed,
         scenario,
+        workload,
         engine,
         tick_interval_ms: args.tick_ms,
         check_engine_every_tick: args.check_invariants,

@@ -27,6 +27,7 @@ pub mod replay;
 pub mod report;
 pub mod timeline;
 pub mod workload;
+pub mod workload_file;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -70,6 +71,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// The pool and workload.
     pub scenario: Scenario,
+    /// A workload file's pool and tasks, instead of the scenario's (see [`workload_file`]).
+    pub workload: Option<std::sync::Arc<workload_file::Workload>>,
     /// The engine's config (policy and executor included; the scenario sets the run-queue depth).
     pub engine: EngineConfig,
     /// Simulated time between engine ticks, in milliseconds.
@@ -100,6 +103,7 @@ impl Default for SimConfig {
             tasks: 1_000_000,
             seed: 1,
             scenario: Scenario::Default,
+            workload: None,
             engine: EngineConfig::default(),
             // 50 ms: placement latency well under the shortest task (a few hundred ms on a GPU).
             tick_interval_ms: 50,
@@ -151,6 +155,9 @@ pub enum SimError {
     /// A recording could not be written or replayed.
     #[error("{0}")]
     Record(String),
+    /// A workload file could not be used.
+    #[error(transparent)]
+    Workload(#[from] workload_file::WorkloadError),
     /// A parameter that is not a whole number is not acceptable.
     #[error("{field} is {value}, outside {range}")]
     Invalid {
@@ -408,12 +415,23 @@ impl<'a> Simulation<'a> {
     fn new(config: &'a SimConfig) -> Result<Simulation<'a>, SimError> {
         validate(config)?;
         let mut rng = Pcg64Mcg::seed_from_u64(config.seed);
-        let mut pool = workload::pool(config.scenario, config.workers, &mut rng);
+        let (mut pool, maker) = match &config.workload {
+            Some(file) => {
+                file.check_limits(&config.engine)?;
+                let mut pool = file.pool(config.workers, &mut rng);
+                pool.spike = file.spike(config.tasks);
+                (pool, TaskMaker::for_workload(file.clone()))
+            }
+            None => {
+                let mut pool = workload::pool(config.scenario, config.workers, &mut rng);
+                pool.spike = workload::spike(config.scenario, config.tasks);
+                let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
+                (pool, maker)
+            }
+        };
         if let Some(depth) = config.prefetch {
             pool.prefetch_max = depth;
         }
-        pool.spike = workload::spike(config.scenario, config.tasks);
-        let maker = TaskMaker::new(config.scenario, config.tasks, pool.workers.len(), &mut rng);
         let arrival_gap_mean_ns = arrival_gap_mean_ns(config, &pool, &maker);
         let present = vec![true; pool.workers.len()];
         Simulation::assemble(config, rng, pool, Some(maker), None, present, arrival_gap_mean_ns)
@@ -441,6 +459,13 @@ impl<'a> Simulation<'a> {
         let keeps_submissions = engine_keeps_submissions(&engine_config, config.tasks);
         let mut engine = Engine::new(engine_config)?;
         if let Some(path) = &config.record {
+            if config.workload.is_some() {
+                return Err(SimError::Record(
+                    "a run of a workload file cannot be recorded yet (a replay rebuilds the pool from a built-in \
+                     scenario); run without --record"
+                        .to_owned(),
+                ));
+            }
             let file = std::fs::File::create(path)
                 .map_err(|error| SimError::Record(format!("creating {}: {error}", path.display())))?;
             let sim = SimHeader {
@@ -1511,7 +1536,7 @@ fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f6
     let capacity_per_second: f64 = match pool.arrivals {
         // Poisson: the exact service capacity, Σ speed × slots over the mean work.
         Arrivals::Poisson { .. } => {
-            let mean_work = workload::MIXED_SPEED_MEAN_SECONDS;
+            let mean_work = maker.mean_work_seconds();
             workers.iter().map(|worker| worker.machine_speed * f64::from(worker.spec.slots)).sum::<f64>() / mean_work
         }
         _ => {
@@ -1563,7 +1588,11 @@ impl Simulation<'_> {
             seed: config.seed,
             workers: self.present.iter().filter(|present| **present).count() as u32,
             tasks: planned,
-            scenario: config.scenario.name(),
+            scenario: match &config.workload {
+                Some(file) => file.name().to_owned(),
+                None => config.scenario.name(),
+            },
+            workload_file: config.workload.as_ref().map(|file| file.source().to_owned()),
             policy: config.engine.policy.name().to_owned(),
             executor: match config.engine.executor {
                 ballast_components::config::ExecutorKind::SingleThreaded => "single".to_owned(),

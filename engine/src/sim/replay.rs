@@ -102,6 +102,7 @@ pub fn replay(
         tasks: sim.tasks,
         seed: sim.seed,
         scenario,
+        workload: None,
         engine,
         tick_interval_ms: sim.tick_interval_ms,
         heartbeat_interval_ms: sim.heartbeat_interval_ms,
@@ -231,7 +232,7 @@ impl Feed {
                     spec.id
                 )));
             };
-            workers.push(SimWorker { spec, machine_speed, uniform_speed, flaky_permille });
+            workers.push(SimWorker { spec, machine_speed, uniform_speed, flaky_permille, family_speed: None });
         }
         let pool = Pool {
             workers,

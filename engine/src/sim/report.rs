@@ -55,8 +55,11 @@ pub struct SimReport {
     pub workers: u32,
     /// Tasks submitted.
     pub tasks: u64,
-    /// The scenario.
+    /// The scenario (a workload file's name, for a run of one).
     pub scenario: String,
+    /// The workload file the run's pool and tasks came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_file: Option<String>,
     /// The placement policy.
     pub policy: String,
     /// The engine's executor.
@@ -169,8 +172,13 @@ impl SimReport {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "ballast sim: {} workers, {} tasks, scenario {}, policy {}, seed {}",
-            self.workers, self.tasks, self.scenario, self.policy, self.seed
+            "ballast sim: {} workers, {} tasks, scenario {}{}, policy {}, seed {}",
+            self.workers,
+            self.tasks,
+            self.scenario,
+            self.workload_file.as_ref().map(|path| format!(" (from {path})")).unwrap_or_default(),
+            self.policy,
+            self.seed
         );
         let _ = writeln!(
             text,

@@ -6,6 +6,7 @@
 //! scheduler is given as history; never the speeds behind them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use rand::RngExt;
 use rand::distr::Distribution;
@@ -252,11 +253,21 @@ pub struct SimWorker {
     /// Share of its attempts that fail for reasons of its own (a bad disk, a flaky driver), retryable,
     /// in thousandths, on top of the pool's failure rates.
     pub flaky_permille: u32,
+    /// Speeds of families on it given by a workload file, overriding the rest (see [`FamilySpeeds`]).
+    pub family_speed: Option<Arc<FamilySpeeds>>,
 }
+
+/// The speed of each family on a worker, against a reference CPU (times the machine speed), where a
+/// workload file gives one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FamilySpeeds(pub [Option<f64>; ModelFamily::COUNT]);
 
 impl SimWorker {
     /// How fast this worker runs a task of `family` that may use `allowed` kinds (empty: any).
     pub fn speed(&self, family: ModelFamily, allowed: HardwareSet) -> f64 {
+        if let Some(speed) = self.family_speed.as_ref().and_then(|speeds| speeds.0[family.index()]) {
+            return speed * self.machine_speed;
+        }
         if self.uniform_speed {
             return self.machine_speed;
         }
@@ -511,6 +522,8 @@ pub struct TaskMaker {
     scenario: Scenario,
     /// The ETC matrix, row by task, when the scenario has one.
     etc: Vec<Box<[f32]>>,
+    /// The workload file the tasks come from instead of the scenario, if any.
+    workload: Option<Arc<super::workload_file::Workload>>,
 }
 
 impl TaskMaker {
@@ -520,7 +533,21 @@ impl TaskMaker {
             Scenario::EtcBraun(class) => etc_matrix(class, tasks as usize, workers, rng),
             _ => Vec::new(),
         };
-        TaskMaker { scenario, etc }
+        TaskMaker { scenario, etc, workload: None }
+    }
+
+    /// A maker of the tasks of a workload file.
+    pub fn for_workload(workload: Arc<super::workload_file::Workload>) -> TaskMaker {
+        TaskMaker { scenario: Scenario::Default, etc: Vec::new(), workload: Some(workload) }
+    }
+
+    /// The mean work of a task on a reference CPU, in seconds, where it is known exactly (Poisson
+    /// arrivals offer their load by it).
+    pub fn mean_work_seconds(&self) -> f64 {
+        match &self.workload {
+            Some(workload) => workload.mean_work_seconds(),
+            None => MIXED_SPEED_MEAN_SECONDS,
+        }
     }
 
     /// The ETC matrix, if the scenario has one.
@@ -530,6 +557,9 @@ impl TaskMaker {
 
     /// The next task.
     pub fn make(&self, id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
+        if let Some(workload) = &self.workload {
+            return workload.make_task(id, rng);
+        }
         match self.scenario {
             Scenario::Default
             | Scenario::Families
@@ -582,7 +612,7 @@ fn pick<T: Copy>(rng: &mut Pcg64Mcg, values: &[T]) -> T {
 }
 
 /// Picks an index by weight.
-fn weighted(rng: &mut Pcg64Mcg, weights: &[u32]) -> usize {
+pub(crate) fn weighted(rng: &mut Pcg64Mcg, weights: &[u32]) -> usize {
     let total: u32 = weights.iter().sum();
     let mut draw = rng.random_range(0..total);
     for (index, &weight) in weights.iter().enumerate() {
@@ -609,7 +639,7 @@ fn uniform_worker(id: WorkerId, slots: u32, machine_speed: f64) -> SimWorker {
         slots,
         ..WorkerSpec::default()
     };
-    SimWorker { spec, machine_speed, uniform_speed: true, flaky_permille: 0 }
+    SimWorker { spec, machine_speed, uniform_speed: true, flaky_permille: 0, family_speed: None }
 }
 
 fn default_worker(id: WorkerId, rng: &mut Pcg64Mcg, machine_speed: f64) -> SimWorker {
@@ -669,7 +699,7 @@ fn default_worker(id: WorkerId, rng: &mut Pcg64Mcg, machine_speed: f64) -> SimWo
             spec.slots = pick(rng, &[2, 3, 4]);
         }
     }
-    SimWorker { spec, machine_speed, uniform_speed: false, flaky_permille: 0 }
+    SimWorker { spec, machine_speed, uniform_speed: false, flaky_permille: 0, family_speed: None }
 }
 
 fn original_worker(id: WorkerId, rng: &mut Pcg64Mcg) -> SimWorker {
@@ -689,7 +719,7 @@ fn original_worker(id: WorkerId, rng: &mut Pcg64Mcg) -> SimWorker {
         gpus: gpus(gpu_count, "GPU", 16 * GIB),
         ..WorkerSpec::default()
     };
-    SimWorker { spec, machine_speed: 1.0, uniform_speed: true, flaky_permille: 0 }
+    SimWorker { spec, machine_speed: 1.0, uniform_speed: true, flaky_permille: 0, family_speed: None }
 }
 
 /// A task template of the default mix: family, test type, allowed hardware, GPU and browser needs.

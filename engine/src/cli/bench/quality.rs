@@ -28,9 +28,13 @@ pub(crate) struct QualityArgs {
     #[arg(long)]
     smoke: bool,
     /// Only these scenario columns (comma-separated: etc-braun, mixed-speed-50, mixed-speed-90,
-    /// families, priorities, and the adaptation rows stragglers, spike, churn, crash, flaky, thermal).
+    /// families, priorities, original, original-large, and the adaptation rows stragglers, spike, churn, crash, flaky, thermal).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
+    /// A workload file (docs/WORKLOADS.md) to run as a column, at its own size; repeatable. The
+    /// built-in columns then run only when `--scenarios` names them.
+    #[arg(long)]
+    workload: Vec<PathBuf>,
     /// Composite weights in thousandths, `load,waste,warm[,risk]` (default: the engine's).
     #[arg(long, value_parser = parse_weights)]
     weights: Option<CompositeWeights>,
@@ -68,7 +72,13 @@ pub(crate) fn run(args: QualityArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?
     };
+    let workloads = args
+        .workload
+        .iter()
+        .map(|path| crate::sim::workload_file::Workload::load(path).map(std::sync::Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
     let plan = quality::Plan {
+        workloads,
         contenders,
         scenarios: args.scenarios,
         weights: args.weights.unwrap_or_default(),
