@@ -22,12 +22,12 @@ pub const EPOCH_COMPLETIONS: u32 = 256;
 
 /// The weight presets the bandit chooses among: the default first, then variations of each term.
 pub const ARMS: [CompositeWeights; 6] = [
-    CompositeWeights { load_permille: 1000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 },
+    CompositeWeights { load_permille: 3000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 },
     CompositeWeights { load_permille: 0, waste_permille: 0, warm_permille: 20, risk_permille: 0 },
     CompositeWeights { load_permille: 300, waste_permille: 1000, warm_permille: 20, risk_permille: 0 },
-    CompositeWeights { load_permille: 1000, waste_permille: 0, warm_permille: 20, risk_permille: 0 },
-    CompositeWeights { load_permille: 1000, waste_permille: 1000, warm_permille: 100, risk_permille: 0 },
-    CompositeWeights { load_permille: 3000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 },
+    CompositeWeights { load_permille: 3000, waste_permille: 0, warm_permille: 20, risk_permille: 0 },
+    CompositeWeights { load_permille: 3000, waste_permille: 1000, warm_permille: 100, risk_permille: 0 },
+    CompositeWeights { load_permille: 1000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 },
 ];
 
 /// One arm's record.

@@ -25,7 +25,8 @@ impl Default for CompositeWeights {
         // Chosen with `ballast bench quality --policies composite --weights L,W,M` over every scenario
         // (the table is in ARCHITECTURE.md, Placement): the predicted run time and wait decide, a
         // seat that blocks scarce capability under pressure costs up to its run time again, the load
-        // share spreads equal costs, and a warm model is worth 2%.
-        CompositeWeights { load_permille: 1000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 }
+        // share spreads equal costs (a full worker costs four times an idle one), and a warm model is
+        // worth 2%.
+        CompositeWeights { load_permille: 3000, waste_permille: 1000, warm_permille: 20, risk_permille: 0 }
     }
 }

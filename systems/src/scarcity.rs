@@ -15,7 +15,7 @@
 
 use ballast_components::class::{Classes, PRESSURE_HALF_LIFE_NS, RequirementSet};
 use ballast_components::ids::RequirementsId;
-use ballast_components::requirements::Requirements;
+use ballast_components::requirements::{GPU_MILLI_WHOLE, Requirements};
 use ballast_components::worker::{Capabilities, Load};
 
 /// Fits are counted up to this many tasks (a worker rarely has more seats than that for the work a
@@ -25,6 +25,32 @@ pub const FITS_COUNTED_MAX: u32 = 8;
 /// How many more tasks of `requirements` fit on a worker with `capabilities` and `load`, up to
 /// [`FITS_COUNTED_MAX`].
 pub fn fits(capabilities: &Capabilities, load: &Load, requirements: &Requirements) -> u32 {
+    let demand = &requirements.demand;
+    let gpu = demand.gpu;
+    if gpu.count == 0 || gpu.milli >= GPU_MILLI_WHOLE {
+        // Each resource bounds the count on its own (whole devices are taken idle, so every task takes
+        // `count` of the idle devices that qualify): the smallest bound is what one-by-one reservation
+        // would reach, without copying the load.
+        let per = |free: u64, each: u64| free.checked_div(each).unwrap_or(u64::MAX);
+        let seats = u64::from(load.seats(capabilities).saturating_sub(load.slots_used));
+        let cpu =
+            per(u64::from(capabilities.cpu_milli.saturating_sub(load.cpu_milli_used)), u64::from(demand.cpu_milli));
+        let memory = per(capabilities.memory_mib.saturating_sub(load.memory_used_mib), demand.memory_mib);
+        let devices = if gpu.count == 0 {
+            u64::MAX
+        } else {
+            let idle = (0..capabilities.gpus.len().min(load.gpu_milli_used.len()))
+                .filter(|&device| {
+                    load.gpu_milli_used[device] == 0
+                        && load.gpu_memory_used_mib[device] == 0
+                        && capabilities.gpus[device].memory_mib >= gpu.memory_mib
+                        && capabilities.device_model_allowed(device, &requirements.gpu_models)
+                })
+                .count() as u64;
+            idle / u64::from(gpu.count)
+        };
+        return seats.min(cpu).min(memory).min(devices).min(u64::from(FITS_COUNTED_MAX)) as u32;
+    }
     let mut load = load.clone();
     let mut count = 0;
     while count < FITS_COUNTED_MAX {
@@ -111,4 +137,75 @@ pub fn update_pressure(classes: &mut Classes, elapsed_ns: u64) {
     }
     classes.pressured_sets = pressured;
     classes.pressure_changed |= changed;
+}
+
+#[cfg(test)]
+mod tests {
+    use ballast_components::requirements::{Demand, GpuDemand};
+    use ballast_components::worker::GpuDevice;
+    use rand::{RngExt, SeedableRng};
+    use rand_pcg::Pcg64Mcg;
+
+    use super::*;
+
+    /// Reservation one task at a time: what [`fits`] must equal.
+    fn fits_one_by_one(capabilities: &Capabilities, load: &Load, requirements: &Requirements) -> u32 {
+        let mut load = load.clone();
+        let mut count = 0;
+        while count < FITS_COUNTED_MAX {
+            let Some(devices) = load.fit(capabilities, &requirements.demand, &requirements.gpu_models) else {
+                break;
+            };
+            load.reserve_unchecked(&requirements.demand, devices);
+            count += 1;
+        }
+        count
+    }
+
+    #[test]
+    fn the_closed_form_count_equals_reserving_one_task_at_a_time() {
+        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let devices = rng.random_range(0..5usize);
+            let capabilities = Capabilities {
+                cpu_milli: rng.random_range(0..5u32) * 4_000,
+                memory_mib: rng.random_range(0..5u64) * 8_192,
+                slots: rng.random_range(1..9u32),
+                gpus: (0..devices)
+                    .map(|_| GpuDevice { model: None, memory_mib: rng.random_range(1..3u64) * 16_384 })
+                    .collect(),
+                ..Capabilities::default()
+            };
+            let mut load = Load { prefetch: rng.random_range(0..3u32), ..Load::default() };
+            let busy = Requirements {
+                demand: Demand { cpu_milli: 1_000, memory_mib: 2_048, gpu: GpuDemand::whole(1) },
+                ..Requirements::default()
+            };
+            for _ in 0..rng.random_range(0..4u32) {
+                let demand =
+                    if rng.random_bool(0.5) { busy.demand } else { Demand { gpu: GpuDemand::NONE, ..busy.demand } };
+                if let Some(taken) = load.fit(&capabilities, &demand, &[]) {
+                    load.reserve_unchecked(&demand, taken);
+                }
+            }
+            let requirements = Requirements {
+                demand: Demand {
+                    cpu_milli: rng.random_range(0..3u32) * 1_000,
+                    memory_mib: rng.random_range(0..3u64) * 4_096,
+                    gpu: match rng.random_range(0..3u8) {
+                        0 => GpuDemand::NONE,
+                        count => {
+                            GpuDemand { memory_mib: rng.random_range(0..2u64) * 20_000, ..GpuDemand::whole(count) }
+                        }
+                    },
+                },
+                ..Requirements::default()
+            };
+            assert_eq!(
+                fits(&capabilities, &load, &requirements),
+                fits_one_by_one(&capabilities, &load, &requirements),
+                "{capabilities:?} {load:?} {requirements:?}"
+            );
+        }
+    }
 }

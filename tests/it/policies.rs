@@ -356,15 +356,15 @@ fn explain_gives_the_terms_of_a_placement_largest_first() {
     assert_eq!(placement.policy, PolicyName::Composite);
     assert_eq!(placement.method, PlacementMethod::Batch);
     assert_eq!(placement.prediction_source, PredictionSource::ModelOnWorker);
-    // The predicted run dominates an idle worker's cost, with the load term: the task fills the
-    // one-slot worker, so the load share (1) doubles the cost. The model had not run there yet
-    // (history was imported), so it was not warm.
-    let run = placement.factors.iter().find(|factor| factor.kind == FactorKind::PredictedRun).unwrap();
-    assert!((run.value - 10.0).abs() < 0.5, "{placement}");
-    for factor in &placement.factors[..2] {
-        assert!(matches!(factor.kind, FactorKind::PredictedRun | FactorKind::Load), "{placement}");
-        assert!((factor.cost_seconds.unwrap() - 10.0).abs() < 0.5, "{placement}");
-    }
+    // The predicted run and the load term make an idle worker's cost: the task fills the one-slot
+    // worker, so the load share (1) times the load weight (3) adds three run times. The model had
+    // not run there yet (history was imported), so it was not warm.
+    assert_eq!(placement.factors[0].kind, FactorKind::Load, "{placement}");
+    assert_eq!(placement.factors[1].kind, FactorKind::PredictedRun, "{placement}");
+    assert!((placement.factors[1].value - 10.0).abs() < 0.5, "{placement}");
+    let load = placement.factors[0].cost_seconds.unwrap();
+    let run = placement.factors[1].cost_seconds.unwrap();
+    assert!((load / run - 3.0).abs() < 0.1, "{placement}");
     let parts: Vec<f64> = placement.factors.iter().filter_map(|factor| factor.cost_seconds).collect();
     assert!(parts.windows(2).all(|pair| pair[0].abs() >= pair[1].abs()), "{placement}");
     let text = explanation.to_string();
