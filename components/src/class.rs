@@ -86,6 +86,32 @@ impl Tier {
     }
 }
 
+/// A class's static cost per eligible shape, indexed by shape id (a re-score looks up every shape of
+/// every class, and the search the shape of every worker it weighs).
+#[derive(Clone, Debug, Default)]
+pub struct ShapeCosts(Vec<u128>);
+
+impl ShapeCosts {
+    /// Marks a shape without a cost (costs are rounded, far below it).
+    const NONE: u128 = u128::MAX;
+
+    /// The cost of `shape`, if it is eligible.
+    #[inline]
+    pub fn get(&self, shape: ShapeId) -> Option<&u128> {
+        self.0.get(shape.index()).filter(|&&cost| cost != ShapeCosts::NONE)
+    }
+
+    /// Sets the cost of `shape`; its previous cost, if it had one.
+    pub fn insert(&mut self, shape: ShapeId, cost: u128) -> Option<u128> {
+        debug_assert!(cost != ShapeCosts::NONE, "a cost below the marker");
+        if self.0.len() <= shape.index() {
+            self.0.resize(shape.index() + 1, ShapeCosts::NONE);
+        }
+        let old = std::mem::replace(&mut self.0[shape.index()], cost);
+        (old != ShapeCosts::NONE).then_some(old)
+    }
+}
+
 /// Where a class looks for workers.
 ///
 /// The eligible shapes are grouped into tiers of equal static cost, cheapest first. A search walks the
@@ -103,7 +129,7 @@ pub struct Candidates {
     /// Eligible shapes by static cost, cheapest tier first.
     pub tiers: Vec<Tier>,
     /// Each eligible shape's static cost (so a re-score can move it between tiers).
-    pub costs: FxHashMap<ShapeId, u128>,
+    pub costs: ShapeCosts,
     /// How many shapes are eligible.
     pub shape_count: usize,
     /// Shapes that had no worker with room for this class at their last scan.
@@ -151,7 +177,7 @@ impl Candidates {
 
     /// The index of the tier that holds `shape`.
     fn tier_of(&self, shape: ShapeId) -> Option<usize> {
-        let cost = *self.costs.get(&shape)?;
+        let cost = *self.costs.get(shape)?;
         let position = self.tiers.partition_point(|tier| tier.cost < cost);
         (self.tiers.get(position)?.cost == cost).then_some(position)
     }

@@ -118,20 +118,26 @@ fn rescore_for_pressure(pool: &mut Pool, last_rescore: &mut Timestamp) -> bool {
     let classes = &mut *pool.classes;
     classes.pressure_changed = false;
     let pressured = classes.pressured_sets > 0;
-    for class in &mut classes.classes {
-        let set = &classes.requirement_sets[class.key.requirements.index()];
+    // By requirement set: the charge on a shape is the set's, whichever class of it is placed.
+    for (index, set) in classes.requirement_sets.iter().enumerate() {
+        if set.classes.is_empty() {
+            continue;
+        }
         for &shape_id in &set.shapes {
             let shape = &pool.shapes.shapes[shape_id.index()];
-            let charge = idle_charge(&classes.requirement_sets, pressured, class.key.requirements, shape);
-            class.candidates.add_shape(scored_shape(
-                policy,
-                weights,
-                &pool.config.priors,
-                (&set.requirements, charge),
-                class.key.family,
-                shape_id,
-                shape,
-            ));
+            let charge = idle_charge(&classes.requirement_sets, pressured, RequirementsId(index as u32), shape);
+            for &class_id in &set.classes {
+                let class = &mut classes.classes[class_id.index()];
+                class.candidates.add_shape(scored_shape(
+                    policy,
+                    weights,
+                    &pool.config.priors,
+                    (&set.requirements, charge),
+                    class.key.family,
+                    shape_id,
+                    shape,
+                ));
+            }
         }
     }
     for shape_id in std::mem::take(&mut pool.shapes.history_changed) {

@@ -1,12 +1,11 @@
 //! The index search for large classes: tiers of shapes with equal static cost, walked cheapest first,
 //! levels within a tier from the best, through bit sets of shapes per level.
 
-use ballast_components::class::{Candidates, Class, RequirementSet};
+use ballast_components::class::{Candidates, Class, RequirementSet, ShapeCosts};
 use ballast_components::config::{CompositeWeights, PolicyName};
 use ballast_components::ids::WorkerSlot;
 use ballast_components::shape::{ShapeId, ShapeSet};
 use ballast_components::worker::{DeviceMask, Load};
-use rustc_hash::FxHashMap;
 
 use super::{Choice, Context};
 use crate::policy::{TaskFacts, combined_cost, rounded, static_cost, weights_for};
@@ -33,14 +32,14 @@ impl Found {
 /// class's static costs per shape (the priority policy's depend on the task, so it computes its own).
 fn cost_of(
     context: &Context,
-    costs: &FxHashMap<ShapeId, u128>,
+    costs: &ShapeCosts,
     set: &RequirementSet,
     task: &TaskFacts,
     slot: WorkerSlot,
 ) -> Option<Found> {
     let level = context.shapes.level_of[slot.index()]?;
     // The class has a cost for exactly the shapes that meet its requirements.
-    let &class_cost = costs.get(&context.shapes.shape_of[slot.index()])?;
+    let &class_cost = costs.get(context.shapes.shape_of[slot.index()])?;
     let devices = context.fit(slot, set)?;
     let weights = weights_for(context.policy, context.weights, task.priority);
     let base = if context.policy == PolicyName::Priority {
