@@ -47,7 +47,7 @@ pub struct WorkerSpec {
 }
 
 /// What a task needs, as a coordinator states it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct RequirementSpec {
     /// The worker must offer one of these hardware kinds (empty: any).
     pub hardware_any: HardwareSet,

@@ -217,3 +217,139 @@ fn the_quality_harness_runs_a_workload_file_as_a_column() {
         assert!(cells.iter().any(|row| row.best));
     }
 }
+
+/// Forty-five CPU boxes and five one-GPU boxes; half the tasks need the GPU. `load_of` says what the
+/// 85% load is a share of.
+fn scarce_gpus_text(load_of: &str) -> String {
+    format!(
+        r#"
+name = "scarce-gpus"
+[arrivals]
+process = "batches"
+batch = [10, 20]
+load_percent = 85
+load_of = "{load_of}"
+[[worker]]
+name = "cpu"
+count = 45
+slots = 4
+cpu_milli = 4000
+memory_mib = 16384
+[[worker]]
+name = "gpu"
+count = 5
+slots = 4
+cpu_milli = 4000
+memory_mib = 16384
+gpus = 1
+gpu_model = "GPU"
+gpu_memory_mib = 16384
+[[task]]
+name = "cpu"
+share = 1
+memory_mib = 512
+family = "unknown"
+test_type = "unit"
+duration_seconds = 10.0
+duration_sigma = 0.3
+[[task]]
+name = "gpu"
+share = 1
+memory_mib = 512
+gpus = 1
+family = "unknown"
+test_type = "unit"
+duration_seconds = 10.0
+duration_sigma = 0.3
+"#
+    )
+}
+
+fn scarce_gpus(load_of: &str) -> Arc<Workload> {
+    Arc::new(Workload::parse(&scarce_gpus_text(load_of), false).unwrap())
+}
+
+#[test]
+fn the_makespan_lower_bound_counts_the_work_only_eligible_workers_can_do() {
+    // Offered 85% of the whole pool, the five GPUs get about 17 times what they can do: the bound is
+    // theirs, far above the pool's slots' share of the work, and the run ends close to it.
+    let report = from_file(&scarce_gpus("pool"), 50, 2_000, 1);
+    let gpu_set = &report.eligible_sets[0];
+    assert_eq!((gpu_set.workers, gpu_set.gpus, gpu_set.slots), (5, 5, 20), "{:?}", report.eligible_sets);
+    assert!((900..=1_100).contains(&gpu_set.tasks) && gpu_set.requirements.contains("1 GPU"), "{gpu_set:?}");
+    assert_eq!(report.makespan_lower_bound_seconds, gpu_set.bound_seconds, "{}", report.summary());
+    let whole_pool = report.eligible_sets.iter().find(|set| set.workers == 50).expect("the whole pool is a set");
+    let spread_over_slots = whole_pool.work_seconds / whole_pool.slots as f64;
+    assert!(gpu_set.bound_seconds > 5.0 * spread_over_slots, "{:?}", report.eligible_sets);
+    assert!(report.summary().contains("bottleneck"), "{}", report.summary());
+    assert!((1.0..1.2).contains(&report.makespan_over_lower_bound), "{}", report.summary());
+}
+
+#[test]
+fn a_load_of_the_busiest_set_offers_the_scarce_gpus_their_share() {
+    let report = from_file(&scarce_gpus("busiest-set"), 50, 2_000, 1);
+    let gpu_set = &report.eligible_sets[0];
+    assert_eq!(gpu_set.gpus, 5, "{:?}", report.eligible_sets);
+    // The GPUs' work (every worker runs at speed 1, no contention) over the arrivals' span: about 85%.
+    let offered = gpu_set.bound_seconds / report.makespan_lower_bound_seconds;
+    assert!((0.7..0.95).contains(&offered), "GPU load {offered:.3}: {}", report.summary());
+    assert!(!report.summary().contains("bottleneck") || offered >= 0.5, "{}", report.summary());
+    let overloaded = from_file(&scarce_gpus("pool"), 50, 2_000, 1);
+    assert!(
+        report.wait_seconds.mean * 20.0 < overloaded.wait_seconds.mean,
+        "{} vs {}",
+        report.summary(),
+        overloaded.summary()
+    );
+    let bad = Workload::parse(&scarce_gpus_text("gpus"), false);
+    assert!(matches!(bad, Err(WorkloadError::Invalid { ref field, .. }) if field == "arrivals.load_of"), "{bad:?}");
+}
+
+#[test]
+fn the_main_job_offers_no_set_of_workers_more_than_it_can_do() {
+    // Every set of workers some tasks are limited to gets less work than the arrivals' span (at its
+    // fastest run times), so the lower bound is the arrivals' own; the old mix put the browser hosts
+    // at 97% of it by that measure at 10,000 workers and kept them saturated.
+    let report = run(SimConfig { workers: 1_000, tasks: 30_000, seed: 2, ..SimConfig::default() });
+    assert!(report.eligible_sets.len() >= 3, "{:?}", report.eligible_sets);
+    for set in &report.eligible_sets {
+        assert!(set.bound_seconds < 0.8 * report.makespan_lower_bound_seconds, "{set:?}: {}", report.summary());
+    }
+    // And the mix is balanced: the whole pool is about as busy as the busiest set (the old mix put it
+    // at half the browser hosts' load).
+    let top = report.eligible_sets[0].bound_seconds;
+    let whole_pool = report.eligible_sets.iter().find(|set| set.workers == 1_000).expect("the whole pool is a set");
+    assert!(whole_pool.bound_seconds > 0.75 * top, "{:?}", report.eligible_sets);
+    assert!(report.gpu_utilization_mean.is_some_and(|gpu| gpu > 0.2), "{}", report.summary());
+}
+
+#[test]
+fn the_main_job_prints_the_same_workload_under_a_baseline() {
+    let ballast = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ballast-cli")).args(args).output().expect("it runs")
+    };
+    let json = std::env::temp_dir().join(format!("ballast-it-baseline-{}.json", std::process::id()));
+    let output = ballast(&["sim", "--workers", "200", "--tasks", "3000", "--quiet", "--json", json.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("  baseline     least-loaded: makespan "), "{stdout}");
+    let report: SimReport = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    std::fs::remove_file(&json).unwrap();
+    let baseline = report.baseline.as_ref().expect("the JSON holds the baseline");
+    assert_eq!((report.policy.as_str(), baseline.policy.as_str()), ("composite", "least-loaded"));
+    assert_eq!(baseline.tasks_lost + baseline.tasks_duplicated + baseline.invariant_violations, 0);
+    assert!(baseline.trace_hash != report.trace_hash && baseline.wait_seconds.count > 2_900, "{baseline:?}");
+    // The same run as a library call under least-loaded: the baseline is that run.
+    let alone = run(SimConfig {
+        workers: 200,
+        tasks: 3_000,
+        engine: EngineConfig { policy: PolicyName::LeastLoaded, ..EngineConfig::default() },
+        ..SimConfig::default()
+    });
+    assert_eq!(alone.trace_hash, baseline.trace_hash);
+    let output = ballast(&["sim", "--workers", "50", "--tasks", "300", "--quiet", "--baseline", "none"]);
+    assert!(output.status.success() && !String::from_utf8_lossy(&output.stdout).contains("baseline"));
+    let output = ballast(&["sim", "--workers", "50", "--tasks", "300", "--quiet", "--baseline", "fastest"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("unknown baseline policy `fastest`"), "{stderr}");
+}

@@ -42,6 +42,10 @@ pub(crate) struct SimArgs {
     /// Placement policy (see `ballast policies`; default: `--config`'s, else composite).
     #[arg(long)]
     policy: Option<String>,
+    /// Also run the same seed, pool and tasks under this policy and print its figures below the run's
+    /// (`none`: no second run; default: `least-loaded` for the `default` scenario, else none).
+    #[arg(long)]
+    baseline: Option<String>,
     /// Write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -139,6 +143,16 @@ pub(crate) fn run(args: SimArgs) -> Result<()> {
     if args.no_prediction {
         engine.prediction = false;
     }
+    let baseline = match args.baseline.as_deref() {
+        Some("none") => None,
+        Some(name) => match PolicyName::parse(name) {
+            Some(policy) => Some(policy),
+            None => bail!("unknown baseline policy `{name}`; `ballast policies` lists them, or `none`"),
+        },
+        None if workload.is_none() && scenario == Scenario::Default => Some(PolicyName::LeastLoaded),
+        None => None,
+    }
+    .filter(|&policy| policy != engine.policy);
     let (workers, tasks) = match &workload {
         Some(file) => (file.workers(args.workers)?, file.tasks(args.tasks)),
         None => {
@@ -169,6 +183,26 @@ pub(crate) fn run(args: SimArgs) -> Result<()> {
     let mut report = sim::run(&config, &mut on_progress).context("the simulation could not run")?;
     bar.finish_and_clear();
     report.peak_rss_bytes = peak_rss_bytes();
+    if let Some(policy) = baseline {
+        // The same run but for the policy; it keeps no recording or history of its own.
+        let mut other = config.clone();
+        other.engine.policy = policy;
+        other.record = None;
+        other.history_file = None;
+        let bar = progress_bar(args.quiet, other.tasks);
+        let mut on_progress = |progress: Progress| {
+            bar.set_position(progress.tasks_ended);
+            bar.set_message(format!(
+                "baseline {}: simulated {:.0} s",
+                policy.name(),
+                progress.sim_time_ns as f64 / 1e9
+            ));
+        };
+        let under = sim::run(&other, &mut on_progress).context("the baseline's simulation could not run")?;
+        bar.finish_and_clear();
+        check_invariants(&under).context("under the baseline policy")?;
+        report.baseline = Some(sim::Baseline::of(&under));
+    }
     print!("{}", report.summary());
     if let Some(path) = &args.record {
         let bytes = std::fs::metadata(path).map(|metadata| metadata.len()).unwrap_or(0);

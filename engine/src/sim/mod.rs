@@ -54,11 +54,11 @@ use ballast_components::task::PRIORITY_LEVELS;
 use crate::engine::{Engine, HistoryError, PastRun};
 use crate::record::{Line, PoolDto, SimHeader, SimTaskDto};
 pub use replay::{ReplayOptions, ReplayOutcome, replay};
-pub use report::{Distribution, PriorityWait, SimReport};
+pub use report::{Baseline, Distribution, EligibleSet, PriorityWait, SimReport};
 use timeline::{Count, TimelineRecorder};
 pub use timeline::{HardwareEfficiency, LoadRow, Timeline, WorkerEfficiency, WorkerLoad};
 pub use workload::Scenario;
-use workload::{Arrivals, FailureRates, Pool, SimTaskSpec, SimWorker, TaskMaker};
+use workload::{Arrivals, FailureRates, LoadOf, Pool, SimTaskSpec, SimWorker, TaskMaker};
 
 /// How to run a simulation.
 #[derive(Clone, Debug)]
@@ -248,6 +248,8 @@ struct TaskTruth {
     started_ns: u64,
     first_placed_ns: u64,
     min_duration_ns: u64,
+    /// Its requirements, as an index into `Simulation::groups` (`u32::MAX` past [`GROUPS_MAX`]).
+    group: u32,
     /// When the submission that was accepted was made (its arrival, or a later resubmission).
     submitted_ns: u64,
     /// The coordinator asked the engine to cancel it: a running attempt is stopped, never reported.
@@ -319,6 +321,42 @@ struct SpeedKey {
     gpu: GpuDemand,
 }
 
+/// A short description of `requirements` (`cuda|rocm, 1 GPU ≥ 20 GiB, memory ≥ 8 GiB`; `any` for none).
+fn describe_requirements(requirements: &RequirementSpec) -> String {
+    let gib = |mib: u64| mib as f64 / 1024.0;
+    let mut parts = Vec::new();
+    if !requirements.hardware_any.is_empty() {
+        parts.push(requirements.hardware_any.to_string());
+    }
+    if !requirements.browsers_any.is_empty() {
+        parts.push(requirements.browsers_any.to_string());
+    }
+    let gpu = requirements.gpu;
+    if gpu.count > 0 {
+        let share = if gpu.milli >= 1_000 { String::new() } else { format!(" × {:.2}", f64::from(gpu.milli) / 1e3) };
+        let plural = if gpu.count == 1 { "" } else { "s" };
+        let memory = if gpu.memory_mib > 0 { format!(" ≥ {:.0} GiB", gib(gpu.memory_mib)) } else { String::new() };
+        parts.push(format!("{} GPU{plural}{share}{memory}", gpu.count));
+    }
+    if !requirements.gpu_models.is_empty() {
+        parts.push(requirements.gpu_models.join("|"));
+    }
+    if requirements.memory_mib > 0 {
+        parts.push(format!("memory ≥ {:.1} GiB", gib(requirements.memory_mib)));
+    }
+    if requirements.cpu_milli > 0 {
+        parts.push(format!("{:.1} cores", f64::from(requirements.cpu_milli) / 1e3));
+    }
+    for tag in &requirements.tags {
+        parts.push(format!("tag {tag}"));
+    }
+    if parts.is_empty() { "any".to_owned() } else { parts.join(", ") }
+}
+
+/// Distinct requirements the makespan's lower bound tells apart (the tasks of any further ones
+/// count only in the bound over the whole pool).
+const GROUPS_MAX: usize = 1_024;
+
 /// Whether a simulated worker could ever run a task of `requirements` (the simulator's own check,
 /// independent of the engine's).
 fn could_run(worker: &WorkerSpec, requirements: &RequirementSpec) -> bool {
@@ -371,12 +409,16 @@ struct Simulation<'a> {
     happenings: BinaryHeap<Reverse<(u64, u64, Happening)>>,
     sequence: u64,
     best_speeds: FxHashMap<SpeedKey, f64>,
+    /// The distinct requirements of the tasks so far (for the makespan's lower bound).
+    groups: FxHashMap<RequirementSpec, u32>,
     model_numbers: FxHashMap<String, u32>,
     arrival_gap_mean_ns: f64,
     next_task: u64,
     tasks_ended: u64,
     last_end_ns: u64,
     busy_slot_ns: u128,
+    /// Busy GPU time, in thousandths of a device × ns.
+    busy_gpu_milli_ns: u128,
     wait_ns: Histogram<u64>,
     wait_by_priority_ns: Vec<Histogram<u64>>,
     response_ns: Histogram<u64>,
@@ -510,12 +552,14 @@ impl<'a> Simulation<'a> {
             happenings: BinaryHeap::new(),
             sequence: 0,
             best_speeds: FxHashMap::default(),
+            groups: FxHashMap::default(),
             model_numbers: FxHashMap::default(),
             arrival_gap_mean_ns,
             next_task: 0,
             tasks_ended: 0,
             last_end_ns: 0,
             busy_slot_ns: 0,
+            busy_gpu_milli_ns: 0,
             wait_ns: histogram(),
             wait_by_priority_ns: (0..PRIORITY_LEVELS).map(|_| histogram()).collect(),
             response_ns: histogram(),
@@ -1059,6 +1103,15 @@ impl<'a> Simulation<'a> {
             }
         };
         let gpu = requirements.gpu;
+        let group = match self.groups.get(requirements) {
+            Some(&group) => group,
+            None if self.groups.len() < GROUPS_MAX => {
+                let group = self.groups.len() as u32;
+                self.groups.insert(requirements.clone(), group);
+                group
+            }
+            None => u32::MAX,
+        };
         let next_number = self.model_numbers.len() as u32;
         let model = match &generated.spec.model_id {
             Some(model) => {
@@ -1093,6 +1146,7 @@ impl<'a> Simulation<'a> {
             first_placed_ns: u64::MAX,
             submitted_ns: arrival_ns,
             min_duration_ns,
+            group,
             cancel_sent: false,
         }
     }
@@ -1368,6 +1422,7 @@ impl<'a> Simulation<'a> {
         if was == Run::Running {
             let started_ns = truth.started_ns;
             self.busy_slot_ns += u128::from(now_ns - started_ns);
+            self.busy_gpu_milli_ns += u128::from(now_ns - started_ns) * u128::from(truth.gpu_milli);
             if let Some(timeline) = &mut self.timeline {
                 timeline.slot_stopped(now_ns, worker_index, started_ns);
             }
@@ -1508,8 +1563,7 @@ fn attempt_rng(seed: u64, task: u32, attempt: u8) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed ^ key ^ 0xa77e_4d7f_0000_0000)
 }
 
-/// The mean gap between arrivals that offers the scenario's load: capacity is the pool's slots over
-/// the mean run time of a sample of tasks on random capable workers.
+/// The mean gap between arrivals that offers the scenario's load (see [`LoadOf`]).
 fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f64 {
     let (load_percent, mean_batch) = match pool.arrivals {
         Arrivals::Batches { len: (low, high), load_percent } => (load_percent, (low + high) as f64 / 2.0),
@@ -1517,11 +1571,23 @@ fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f6
         Arrivals::AllAtOnce => return 0.0,
     };
     let mut rng = Pcg64Mcg::seed_from_u64(config.seed ^ 0x5eed_cafe);
+    let load = f64::from(load_percent) / 100.0;
+    let capacity_per_second = match pool.load_of {
+        LoadOf::Pool => pool_capacity(pool, maker, &mut rng),
+        LoadOf::BusiestSet => busiest_set_capacity(pool, maker, load, &mut rng),
+    };
+    let tasks_per_second = capacity_per_second * f64::from(load_percent) / 100.0;
+    mean_batch / tasks_per_second * 1e9
+}
+
+/// Tasks per second the whole pool can take: its slots over the mean run time of a sample of tasks on
+/// random capable workers.
+fn pool_capacity(pool: &Pool, maker: &TaskMaker, rng: &mut Pcg64Mcg) -> f64 {
     let workers = &pool.workers;
     let mut total_seconds = 0.0;
     let mut counted = 0u32;
     for index in 0..2_000 {
-        let generated: SimTaskSpec = maker.make(TaskId(index), &mut rng);
+        let generated: SimTaskSpec = maker.make(TaskId(index), rng);
         for _ in 0..8 {
             let worker: &SimWorker = &workers[rng.random_range(0..workers.len())];
             if could_run(&worker.spec, &generated.spec.requirements) {
@@ -1533,7 +1599,7 @@ fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f6
             }
         }
     }
-    let capacity_per_second: f64 = match pool.arrivals {
+    match pool.arrivals {
         // Poisson: the exact service capacity, Σ speed × slots over the mean work.
         Arrivals::Poisson { .. } => {
             let mean_work = maker.mean_work_seconds();
@@ -1543,12 +1609,176 @@ fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f6
             let mean_duration_seconds = if counted == 0 { 60.0 } else { total_seconds / f64::from(counted) };
             workers.iter().map(|worker| f64::from(worker.spec.slots)).sum::<f64>() / mean_duration_seconds
         }
-    };
-    let tasks_per_second = capacity_per_second * f64::from(load_percent) / 100.0;
-    mean_batch / tasks_per_second * 1e9
+    }
+}
+
+/// Tasks per second the pool can take with no set of workers offered more than it can do. A sample of
+/// tasks is grouped by requirements; a task's run time is its work over the slot-weighted mean speed of
+/// the workers that may run it (a set's service rate is Σ slots × speed, as for Poisson arrivals),
+/// slowed by the contention of a pool busy at `load`. For each group's set of eligible workers, the
+/// tasks limited to it or to a part of it need that time from its slots, and their GPU share of it
+/// from its GPUs: the set that fills first at the lowest rate sets the capacity.
+fn busiest_set_capacity(pool: &Pool, maker: &TaskMaker, load: f64, rng: &mut Pcg64Mcg) -> f64 {
+    const SAMPLE: u32 = 4_000;
+    struct Group {
+        eligible: Vec<u32>,
+        bits: Vec<u64>,
+        seconds: f64,
+        gpu_seconds: f64,
+    }
+    let workers = &pool.workers;
+    // A task that starts as the k-th running of s slots runs 1 + c (k − 1) / s longer: on a pool kept
+    // at `load`, it finds about `load × s` running.
+    let slowdown = 1.0 + f64::from(pool.contention_permille) / 1_000.0 * load;
+    let mut index_of: FxHashMap<RequirementSpec, usize> = FxHashMap::default();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut mean_speeds: FxHashMap<(usize, ModelFamily), f64> = FxHashMap::default();
+    for index in 0..SAMPLE {
+        let generated: SimTaskSpec = maker.make(TaskId(u64::from(index)), rng);
+        let requirements = &generated.spec.requirements;
+        let group = match index_of.get(requirements) {
+            Some(&group) => group,
+            None => {
+                let mut bits = vec![0u64; workers.len().div_ceil(64)];
+                let mut eligible = Vec::new();
+                for (position, worker) in workers.iter().enumerate() {
+                    if could_run(&worker.spec, requirements) {
+                        bits[position / 64] |= 1 << (position % 64);
+                        eligible.push(position as u32);
+                    }
+                }
+                index_of.insert(requirements.clone(), groups.len());
+                groups.push(Group { eligible, bits, seconds: 0.0, gpu_seconds: 0.0 });
+                groups.len() - 1
+            }
+        };
+        // An unschedulable task takes no capacity.
+        if groups[group].eligible.is_empty() {
+            continue;
+        }
+        let speed = *mean_speeds.entry((group, generated.family)).or_insert_with(|| {
+            let (mut weighted, mut slots) = (0.0, 0.0);
+            for &position in &groups[group].eligible {
+                let worker = &workers[position as usize];
+                weighted += f64::from(worker.spec.slots) * worker.speed(generated.family, requirements.hardware_any);
+                slots += f64::from(worker.spec.slots);
+            }
+            weighted / slots
+        });
+        let seconds = generated.work_seconds / speed * slowdown;
+        let gpu = requirements.gpu;
+        let group = &mut groups[group];
+        group.seconds += seconds;
+        group.gpu_seconds += seconds * f64::from(gpu.count) * f64::from(gpu.milli) / 1_000.0;
+    }
+    let subset = |small: &[u64], big: &[u64]| small.iter().zip(big).all(|(small, big)| small & !big == 0);
+    let mut capacity = f64::INFINITY;
+    for set in groups.iter().filter(|group| !group.eligible.is_empty()) {
+        let (mut seconds, mut gpu_seconds) = (0.0, 0.0);
+        for inner in groups.iter().filter(|inner| subset(&inner.bits, &set.bits)) {
+            seconds += inner.seconds;
+            gpu_seconds += inner.gpu_seconds;
+        }
+        let slots: u64 = set.eligible.iter().map(|&worker| u64::from(workers[worker as usize].spec.slots)).sum();
+        let gpus: usize = set.eligible.iter().map(|&worker| workers[worker as usize].spec.gpus.len()).sum();
+        // Per sampled task: its slot-seconds and GPU-seconds; the set takes slots over that per second.
+        if seconds > 0.0 {
+            capacity = capacity.min(slots as f64 * f64::from(SAMPLE) / seconds);
+        }
+        if gpu_seconds > 0.0 {
+            capacity = capacity.min(gpus as f64 * f64::from(SAMPLE) / gpu_seconds);
+        }
+    }
+    if capacity.is_finite() {
+        capacity
+    } else {
+        workers.iter().map(|worker| f64::from(worker.spec.slots)).sum::<f64>() / 60.0
+    }
 }
 
 impl Simulation<'_> {
+    /// For each set of workers some tasks are limited to, the fastest work of every task limited to
+    /// it (or to a part of it) over its slots, and their GPU work over its GPUs: the makespan can be no
+    /// shorter. The most binding five, most binding first.
+    fn eligible_sets(&self) -> Vec<EligibleSet> {
+        let mut specs = vec![None; self.groups.len()];
+        for (spec, &group) in &self.groups {
+            specs[group as usize] = Some(spec);
+        }
+        let mut work_ns = vec![0u128; specs.len()];
+        let mut gpu_work = vec![0u128; specs.len()];
+        let mut tasks = vec![0u64; specs.len()];
+        for truth in &self.tasks {
+            if truth.group != u32::MAX && truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled {
+                let group = truth.group as usize;
+                work_ns[group] += u128::from(truth.min_duration_ns);
+                gpu_work[group] += u128::from(truth.min_duration_ns) * u128::from(truth.gpu_milli);
+                tasks[group] += 1;
+            }
+        }
+        // The distinct sets of workers (every worker of the pool counts, present or not: more
+        // capacity only weakens the bound), each with the groups limited to exactly it.
+        let workers = &self.pool.workers;
+        let mut index_of: FxHashMap<Vec<u64>, usize> = FxHashMap::default();
+        let mut sets: Vec<(Vec<u64>, Vec<usize>)> = Vec::new();
+        for (group, spec) in specs.iter().enumerate() {
+            let Some(spec) = spec.filter(|_| tasks[group] > 0) else { continue };
+            let mut bits = vec![0u64; workers.len().div_ceil(64)];
+            for (index, worker) in workers.iter().enumerate() {
+                if could_run(&worker.spec, spec) {
+                    bits[index / 64] |= 1 << (index % 64);
+                }
+            }
+            let next = sets.len();
+            let set = *index_of.entry(bits.clone()).or_insert(next);
+            if set == next {
+                sets.push((bits, Vec::new()));
+            }
+            sets[set].1.push(group);
+        }
+        let subset = |small: &[u64], big: &[u64]| small.iter().zip(big).all(|(small, big)| small & !big == 0);
+        let mut bounds: Vec<EligibleSet> = Vec::new();
+        for (bits, own) in &sets {
+            let (mut count, mut slots, mut gpus) = (0u32, 0u64, 0u64);
+            for (index, worker) in workers.iter().enumerate() {
+                if bits[index / 64] & (1 << (index % 64)) != 0 {
+                    count += 1;
+                    slots += u64::from(worker.spec.slots);
+                    gpus += worker.spec.gpus.len() as u64;
+                }
+            }
+            let (mut work, mut gpu, mut limited) = (0u128, 0u128, 0u64);
+            for (other, groups) in &sets {
+                if subset(other, bits) {
+                    for &group in groups {
+                        work += work_ns[group];
+                        gpu += gpu_work[group];
+                        limited += tasks[group];
+                    }
+                }
+            }
+            if slots == 0 {
+                continue;
+            }
+            let slot_bound = work / u128::from(slots);
+            let gpu_bound = if gpus == 0 { 0 } else { gpu / 1_000 / u128::from(gpus) };
+            // Named by one of the tasks limited to exactly this set.
+            let spec = own.iter().filter_map(|&group| specs[group]).next();
+            bounds.push(EligibleSet {
+                requirements: spec.map_or_else(String::new, describe_requirements),
+                workers: count,
+                slots,
+                gpus,
+                tasks: limited,
+                work_seconds: work as f64 / 1e9,
+                bound_seconds: slot_bound.max(gpu_bound) as f64 / 1e9,
+            });
+        }
+        bounds.sort_by(|a, b| b.bound_seconds.total_cmp(&a.bound_seconds).then(a.workers.cmp(&b.workers)));
+        bounds.truncate(5);
+        bounds
+    }
+
     fn report(&mut self, sim_wall_seconds: f64) -> SimReport {
         let config = self.config;
         let view = self.engine.view();
@@ -1566,6 +1796,14 @@ impl Simulation<'_> {
             .filter(|(_, present)| **present)
             .map(|(worker, _)| u64::from(worker.spec.slots))
             .sum();
+        let gpus: u64 = self
+            .pool
+            .workers
+            .iter()
+            .zip(&self.present)
+            .filter(|(_, present)| **present)
+            .map(|(worker, _)| worker.spec.gpus.len() as u64)
+            .sum();
         let mut latest_fastest_end_ns = 0u64;
         let mut fastest_work_ns = 0u128;
         for truth in self.tasks.iter().filter(|truth| truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled) {
@@ -1573,7 +1811,9 @@ impl Simulation<'_> {
             fastest_work_ns += u128::from(truth.min_duration_ns);
         }
         let spread_ns = (fastest_work_ns / u128::from(slots.max(1))) as u64;
-        let lower_bound_ns = latest_fastest_end_ns.max(spread_ns);
+        let eligible_sets = self.eligible_sets();
+        let eligible_ns = eligible_sets.first().map_or(0, |set| (set.bound_seconds * 1e9) as u64);
+        let lower_bound_ns = latest_fastest_end_ns.max(spread_ns).max(eligible_ns);
         let makespan_ns = self.last_end_ns;
         let engine_seconds = self.engine.busy_ns() as f64 / 1e9;
         let tick_ns = &view.metrics().tick_ns;
@@ -1624,6 +1864,7 @@ impl Simulation<'_> {
             tick_ns_p99: tick_ns.value_at_quantile(0.99),
             makespan_seconds: makespan_ns as f64 / 1e9,
             makespan_lower_bound_seconds: lower_bound_ns as f64 / 1e9,
+            eligible_sets,
             makespan_over_lower_bound: if lower_bound_ns > 0 {
                 makespan_ns as f64 / lower_bound_ns as f64
             } else {
@@ -1647,6 +1888,9 @@ impl Simulation<'_> {
             } else {
                 0.0
             },
+            gpu_utilization_mean: (gpus > 0 && makespan_ns > 0)
+                .then(|| self.busy_gpu_milli_ns as f64 / 1e3 / (gpus as f64 * makespan_ns as f64)),
+            baseline: None,
             invariant_violations: self.violation_count,
             invariant_violation_samples: self.violations.clone(),
             trace_hash: format!("{:016x}", self.trace.digest()),

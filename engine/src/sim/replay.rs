@@ -25,7 +25,7 @@ use xxhash_rust::xxh3::Xxh3;
 use ballast_components::config::{EngineConfig, PolicyName};
 use ballast_components::message::{TaskSpec, WorkerSpec};
 
-use super::workload::{Arrivals, FailureRates, Pool, SimTaskSpec, SimWorker};
+use super::workload::{Arrivals, FailureRates, LoadOf, Pool, SimTaskSpec, SimWorker};
 use super::{Progress, Scenario, SimConfig, SimError, SimReport, Simulation, validate};
 use crate::engine::PastRun;
 use crate::record::{Line, Reader, RecordError, SimHeader, SimTaskDto};
@@ -238,6 +238,7 @@ impl Feed {
             workers,
             // Arrivals come from the recording.
             arrivals: Arrivals::AllAtOnce,
+            load_of: LoadOf::Pool,
             failures: FailureRates { retryable: sim.pool.failure_retryable, permanent: sim.pool.failure_permanent },
             cancels_per_million: 0,
             prefetch_max: sim.pool.prefetch_max,

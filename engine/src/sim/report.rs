@@ -47,6 +47,25 @@ pub struct PriorityWait {
 }
 
 /// What a simulation measured.
+/// A set of workers that some tasks may only run on, and the bound their work puts on the makespan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EligibleSet {
+    /// The requirements of one of its tasks that allows the most workers (`cuda|rocm, 1 GPU ≥ 20 GiB`).
+    pub requirements: String,
+    /// Workers in the set.
+    pub workers: u32,
+    /// Their slots.
+    pub slots: u64,
+    /// Their GPU devices.
+    pub gpus: u64,
+    /// Tasks that may only run on workers of the set.
+    pub tasks: u64,
+    /// Their total run time on the fastest worker each may use, in seconds.
+    pub work_seconds: f64,
+    /// That work spread over the set's slots (or its GPU work over its GPUs, whichever is larger).
+    pub bound_seconds: f64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimReport {
     /// The seed.
@@ -124,9 +143,14 @@ pub struct SimReport {
     pub tick_ns_p99: u64,
     /// Simulated time from the first arrival to the last task's end, in seconds.
     pub makespan_seconds: f64,
-    /// A lower bound on the makespan: the larger of the latest (arrival + fastest run time) and the
-    /// fastest total work spread over every slot, in seconds.
+    /// A lower bound on the makespan, in seconds: the largest of the latest (arrival + fastest run
+    /// time), the fastest total work spread over every slot, and, for each set of workers some tasks
+    /// are limited to, the fastest work of those tasks spread over that set's slots (and GPUs).
     pub makespan_lower_bound_seconds: f64,
+    /// The sets of workers that some tasks are limited to, the most binding first (at most five):
+    /// what bounds the makespan, and which kind of worker a fleet is short of.
+    #[serde(default)]
+    pub eligible_sets: Vec<EligibleSet>,
     /// Makespan over its lower bound.
     pub makespan_over_lower_bound: f64,
     /// Arrival to first placement, in seconds.
@@ -140,6 +164,13 @@ pub struct SimReport {
     pub slowdown: Distribution,
     /// Busy slot time over total slot time during the makespan.
     pub utilization_mean: f64,
+    /// Busy GPU time (whole devices and shares) over total GPU time during the makespan, when the pool
+    /// has GPUs.
+    #[serde(default)]
+    pub gpu_utilization_mean: Option<f64>,
+    /// The same workload under a baseline policy, when one was asked for (`ballast sim --baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
     /// Invariant violations found (must be 0).
     pub invariant_violations: u64,
     /// The first violations, for diagnosis.
@@ -211,12 +242,22 @@ impl SimReport {
         let _ = writeln!(text, "  pool         {} worker shapes, {} task classes", self.shapes, self.classes);
         let _ = writeln!(
             text,
-            "  makespan     {:.1} s (lower bound {:.1} s, ratio {:.3}); utilization {:.1}%",
+            "  makespan     {:.1} s (lower bound {:.1} s, ratio {:.3}); utilization {:.1}%{}",
             self.makespan_seconds,
             self.makespan_lower_bound_seconds,
             self.makespan_over_lower_bound,
-            self.utilization_mean * 100.0
+            self.utilization_mean * 100.0,
+            self.gpu_utilization_mean.map_or_else(String::new, |gpu| format!(" of slots, {:.1}% of GPUs", gpu * 100.0))
         );
+        if let Some(set) = self.eligible_sets.first()
+            && set.bound_seconds >= 0.5 * self.makespan_lower_bound_seconds
+        {
+            let _ = writeln!(
+                text,
+                "  bottleneck   {} tasks limited to {} workers ({} slots, {} GPUs: {}) need {:.1} s of them",
+                set.tasks, set.workers, set.slots, set.gpus, set.requirements, set.bound_seconds
+            );
+        }
         for (name, distribution, unit) in [
             ("wait", &self.wait_seconds, "s"),
             ("response", &self.response_seconds, "s"),
@@ -242,6 +283,29 @@ impl SimReport {
         }
         if self.steals > 0 {
             let _ = writeln!(text, "  stealing     {} recalls, {} migrations", self.steals, self.migrations);
+        }
+        if let Some(baseline) = &self.baseline {
+            let _ = writeln!(
+                text,
+                "  baseline     {}: makespan {:.1} s (ratio {:.3}); utilization {:.1}%{}",
+                baseline.policy,
+                baseline.makespan_seconds,
+                baseline.makespan_over_lower_bound,
+                baseline.utilization_mean * 100.0,
+                baseline
+                    .gpu_utilization_mean
+                    .map_or_else(String::new, |gpu| format!(" of slots, {:.1}% of GPUs", gpu * 100.0))
+            );
+            let _ = writeln!(
+                text,
+                "               wait mean {:.3}s  p99 {:.3}s;  response mean {:.3}s  p99 {:.3}s;  {} lost, {} duplicated",
+                baseline.wait_seconds.mean,
+                baseline.wait_seconds.p99,
+                baseline.response_seconds.mean,
+                baseline.response_seconds.p99,
+                baseline.tasks_lost,
+                baseline.tasks_duplicated
+            );
         }
         let _ = writeln!(text, "  invariants   {} violations", self.invariant_violations);
         for sample in &self.invariant_violation_samples {
@@ -348,4 +412,50 @@ pub fn side_by_side(left_title: &str, left: Option<&SimReport>, right_title: &st
         .number("tick p99 (µs)", 1, |report| report.tick_ns_p99 as f64 / 1e3)
         .number("invariant violations", 0, |report| report.invariant_violations as f64)
         .render(left_title, right_title)
+}
+
+/// A run's headline figures under a baseline policy: the same seed, pool and tasks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The baseline's policy.
+    pub policy: String,
+    /// Its makespan, in seconds.
+    pub makespan_seconds: f64,
+    /// Its makespan over the (shared) lower bound.
+    pub makespan_over_lower_bound: f64,
+    /// Its slot utilization.
+    pub utilization_mean: f64,
+    /// Its GPU utilization, when the pool has GPUs.
+    pub gpu_utilization_mean: Option<f64>,
+    /// Arrival to first placement, in seconds.
+    pub wait_seconds: Distribution,
+    /// Arrival to completion, in seconds.
+    pub response_seconds: Distribution,
+    /// Tasks it lost and duplicated (must be 0).
+    pub tasks_lost: u64,
+    /// Tasks it ran twice (must be 0).
+    pub tasks_duplicated: u64,
+    /// Invariant violations (must be 0).
+    pub invariant_violations: u64,
+    /// Its trace hash.
+    pub trace_hash: String,
+}
+
+impl Baseline {
+    /// The figures of `report`, a run under a baseline policy.
+    pub fn of(report: &SimReport) -> Baseline {
+        Baseline {
+            policy: report.policy.clone(),
+            makespan_seconds: report.makespan_seconds,
+            makespan_over_lower_bound: report.makespan_over_lower_bound,
+            utilization_mean: report.utilization_mean,
+            gpu_utilization_mean: report.gpu_utilization_mean,
+            wait_seconds: report.wait_seconds.clone(),
+            response_seconds: report.response_seconds.clone(),
+            tasks_lost: report.tasks_lost,
+            tasks_duplicated: report.tasks_duplicated,
+            invariant_violations: report.invariant_violations,
+            trace_hash: report.trace_hash.clone(),
+        }
+    }
 }

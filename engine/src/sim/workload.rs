@@ -319,6 +319,17 @@ pub enum Arrivals {
     AllAtOnce,
 }
 
+/// What an offered load is a share of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoadOf {
+    /// The whole pool's slots, over the run time of a task on a random worker that may run it.
+    #[default]
+    Pool,
+    /// The busiest set of workers some tasks are limited to: its slots (and GPUs) over the run time of
+    /// the tasks limited to it or to a part of it. No set of workers is offered more than the load.
+    BusiestSet,
+}
+
 /// Everything a scenario decides besides the tasks themselves.
 #[derive(Clone, Debug)]
 pub struct Pool {
@@ -326,6 +337,8 @@ pub struct Pool {
     pub workers: Vec<SimWorker>,
     /// How tasks arrive.
     pub arrivals: Arrivals,
+    /// What the arrivals' load is a share of.
+    pub load_of: LoadOf,
     /// How attempts fail.
     pub failures: FailureRates,
     /// Tasks the coordinator cancels, per million.
@@ -466,9 +479,13 @@ pub fn pool(scenario: Scenario, count: u32, rng: &mut Pcg64Mcg) -> Pool {
             ballast_components::admission::Marks { low: slots / 2, high: slots.max(1), reject: 8 * slots.max(1) };
         (marks, SPIKE_WAIT_HIGH_MS, 2)
     });
+    // The main job offers each kind of hardware its load; the scenarios that share its pool keep the
+    // load over the whole pool they were tuned and measured on.
+    let load_of = if scenario == Scenario::Default { LoadOf::BusiestSet } else { LoadOf::Pool };
     Pool {
         workers,
         arrivals,
+        load_of,
         failures,
         cancels_per_million,
         prefetch_max,
@@ -561,12 +578,10 @@ impl TaskMaker {
             return workload.make_task(id, rng);
         }
         match self.scenario {
-            Scenario::Default
-            | Scenario::Families
-            | Scenario::Flaky
-            | Scenario::Crash
-            | Scenario::Spike
-            | Scenario::Churn => default_task(id, rng),
+            Scenario::Default => default_task(id, rng, true),
+            Scenario::Families | Scenario::Flaky | Scenario::Crash | Scenario::Spike | Scenario::Churn => {
+                default_task(id, rng, false)
+            }
             Scenario::Thermal => mixed_speed_task(id, rng),
             Scenario::Original => original_task(id, rng),
             Scenario::MixedSpeed { .. } => mixed_speed_task(id, rng),
@@ -813,8 +828,15 @@ const DEFAULT_TEMPLATES: [Template; 9] = {
     ]
 };
 
-fn default_task(id: TaskId, rng: &mut Pcg64Mcg) -> SimTaskSpec {
-    let weights: Vec<u32> = DEFAULT_TEMPLATES.iter().map(|template| template.weight).collect();
+/// The main job's weights of [`DEFAULT_TEMPLATES`]: a third more of the work any worker may run and
+/// about half the browser work, so that with the load offered to the busiest set of workers
+/// ([`LoadOf::BusiestSet`]) the browser hosts, the GPUs and the pool's slots are each offered about
+/// the same share of what they can do (the scenarios on 200 workers keep the template weights).
+const MAIN_WEIGHTS: [u32; 9] = [55, 10, 18, 33, 7, 5, 22, 5, 8];
+
+fn default_task(id: TaskId, rng: &mut Pcg64Mcg, main: bool) -> SimTaskSpec {
+    let weights: Vec<u32> =
+        if main { MAIN_WEIGHTS.to_vec() } else { DEFAULT_TEMPLATES.iter().map(|template| template.weight).collect() };
     let template = &DEFAULT_TEMPLATES[weighted(rng, &weights)];
     let mut family = template.family;
     if template.web {

@@ -38,7 +38,7 @@ use ballast_components::message::{GpuSpec, RequirementSpec, TaskSpec, WorkerSpec
 use ballast_components::requirements::GpuDemand;
 use ballast_components::task::PRIORITY_LEVELS;
 
-use super::workload::{Arrivals, FailureRates, FamilySpeeds, Pool, SimTaskSpec, SimWorker, Spike};
+use super::workload::{Arrivals, FailureRates, FamilySpeeds, LoadOf, Pool, SimTaskSpec, SimWorker, Spike};
 
 /// The annotated example `ballast sim --print-example` prints (a small mixed fleet).
 pub const EXAMPLE: &str = include_str!("workload_example.toml");
@@ -145,6 +145,10 @@ pub struct ArrivalsFile {
     /// Smallest and largest batch (batches).
     #[serde(default)]
     pub batch: Option<[u64; 2]>,
+    /// What the load is a share of: `pool` (the whole pool's slots; the default) or `busiest-set` (the
+    /// busiest set of workers some tasks are limited to, so that no kind of hardware is offered more).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_of: Option<String>,
     /// A burst: tasks from `from_percent` to `to_percent` of the run arrive `factor` times as fast.
     #[serde(default)]
     pub spike: Option<SpikeFile>,
@@ -479,6 +483,7 @@ pub struct Workload {
     groups: Vec<Group>,
     classes: Vec<Class>,
     arrivals: Arrivals,
+    load_of: LoadOf,
     failures: FailureRates,
 }
 
@@ -610,6 +615,7 @@ impl Workload {
         Pool {
             workers,
             arrivals: self.arrivals,
+            load_of: self.load_of,
             failures: self.failures,
             cancels_per_million: file.cancels_per_million,
             prefetch_max: file.prefetch_max,
@@ -726,6 +732,11 @@ impl Workload {
             within("tasks", tasks, 0, u64::from(u32::MAX))?;
         }
         let arrivals = check_arrivals(&file.arrivals)?;
+        let load_of = match file.arrivals.load_of.as_deref() {
+            None | Some("pool") => LoadOf::Pool,
+            Some("busiest-set") => LoadOf::BusiestSet,
+            Some(other) => return Err(invalid("arrivals.load_of", format!("`{other}`: `pool` or `busiest-set`"))),
+        };
         let failures = check_pool(&file.pool)?;
         if file.worker_groups.is_empty() {
             return Err(invalid("worker", "no worker group: give at least one [[worker]]".to_owned()));
@@ -767,7 +778,7 @@ impl Workload {
             .collect::<Result<Vec<_>, _>>()?;
         let share_total: u64 = classes.iter().map(|class| u64::from(class.share)).sum();
         within("task (sum of shares)", share_total, 1, u64::from(SHARE_MAX))?;
-        Ok(Workload { file, source: String::from("(text)"), assign, groups, classes, arrivals, failures })
+        Ok(Workload { file, source: String::from("(text)"), assign, groups, classes, arrivals, load_of, failures })
     }
 }
 
