@@ -61,6 +61,9 @@ pub struct ScoredShape {
     pub shape: ShapeId,
     /// The static cost (lower is better); a worker's level is combined with it.
     pub cost: u128,
+    /// The scarcity charge of an idle worker it was computed with (a re-score whose charge and
+    /// history did not move can keep it).
+    pub charge: u32,
 }
 
 /// The eligible shapes of a class that share one static cost.
@@ -87,9 +90,10 @@ impl Tier {
 }
 
 /// A class's static cost per eligible shape, indexed by shape id (a re-score looks up every shape of
-/// every class, and the search the shape of every worker it weighs).
+/// every class, and the search the shape of every worker it weighs), with the scarcity charge each
+/// was computed with.
 #[derive(Clone, Debug, Default)]
-pub struct ShapeCosts(Vec<u128>);
+pub struct ShapeCosts(Vec<u128>, Vec<u32>);
 
 impl ShapeCosts {
     /// Marks a shape without a cost (costs are rounded, far below it).
@@ -101,12 +105,20 @@ impl ShapeCosts {
         self.0.get(shape.index()).filter(|&&cost| cost != ShapeCosts::NONE)
     }
 
-    /// Sets the cost of `shape`; its previous cost, if it had one.
-    pub fn insert(&mut self, shape: ShapeId, cost: u128) -> Option<u128> {
+    /// The scarcity charge the cost of `shape` was computed with, if it is eligible.
+    #[inline]
+    pub fn charge(&self, shape: ShapeId) -> Option<u32> {
+        self.get(shape).map(|_| self.1[shape.index()])
+    }
+
+    /// Sets the cost of `shape` and the charge it was computed with; its previous cost, if it had one.
+    pub fn insert(&mut self, shape: ShapeId, cost: u128, charge: u32) -> Option<u128> {
         debug_assert!(cost != ShapeCosts::NONE, "a cost below the marker");
         if self.0.len() <= shape.index() {
             self.0.resize(shape.index() + 1, ShapeCosts::NONE);
+            self.1.resize(shape.index() + 1, 0);
         }
+        self.1[shape.index()] = charge;
         let old = std::mem::replace(&mut self.0[shape.index()], cost);
         (old != ShapeCosts::NONE).then_some(old)
     }
@@ -205,7 +217,7 @@ impl Candidates {
 
     /// Adds a newly eligible shape to the tier of its cost, or moves it there if its cost changed.
     pub fn add_shape(&mut self, scored: ScoredShape) {
-        if let Some(old) = self.costs.insert(scored.shape, scored.cost) {
+        if let Some(old) = self.costs.insert(scored.shape, scored.cost, scored.charge) {
             if old == scored.cost {
                 return;
             }

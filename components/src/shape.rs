@@ -61,6 +61,22 @@ pub struct Shape {
     pub models: ModelRuns,
     /// Whether the shape is listed in [`Shapes::history_changed`].
     pub history_changed: bool,
+    /// Per requirement set (by index), what one of its tasks takes from the other sets on an idle
+    /// worker of the shape (filled on first use by the scarcity charge of idle workers).
+    pub idle_blocks: Vec<Option<IdleBlocks>>,
+}
+
+/// What one task of a requirement set takes, on an idle worker of a shape, from the other sets the
+/// shape meets: how many fewer of their tasks the worker could still take. Static (capabilities and
+/// requirements do not change); computed again only when the shape comes to meet more sets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdleBlocks {
+    /// How many of the shape's requirement sets were weighed (`requirement_sets` only grows).
+    pub sets_weighed: usize,
+    /// Whether the task fits on an idle worker at all.
+    pub fits: bool,
+    /// The other sets it blocks seats of, and how many (up to the scarcity count's cap).
+    pub blocked: Vec<(RequirementsId, u32)>,
 }
 
 /// A set of shapes, as a bit set over shape ids.
@@ -221,6 +237,7 @@ impl Shapes {
             history: [RunStats::default(); ModelFamily::COUNT],
             models: ModelRuns::default(),
             history_changed: false,
+            idle_blocks: Vec::new(),
         });
         (id, true)
     }

@@ -18,11 +18,11 @@ use rustc_hash::FxHashMap;
 
 use ballast_components::class::{Candidates, ClassKey, RequirementSet};
 use ballast_components::clock::Timestamp;
+use ballast_components::config::PolicyName;
 use ballast_components::ids::{ClassId, RequirementsId};
 use ballast_components::message::{Event, Explanation};
 use ballast_components::shape::{Shape, ShapeId};
 use ballast_components::task::TaskState;
-use ballast_components::worker::Load;
 
 use crate::explain::{RequirementCounts, count_exclusions, meets_requirements};
 use crate::policy::scored_shape;
@@ -98,11 +98,20 @@ fn link_shape(pool: &mut Pool, shape: ShapeId) {
 
 /// The scarcity charge of a task of the set `own` on an idle worker of `shape` (see
 /// [`crate::scarcity`]).
-fn idle_charge(sets: &[RequirementSet], pressured: bool, own: RequirementsId, shape: &Shape) -> u32 {
+fn idle_charge(sets: &[RequirementSet], pressured: bool, own: RequirementsId, shape: &mut Shape) -> u32 {
     if !pressured {
         return 0;
     }
-    crate::scarcity::scarcity_eighths(sets, own, &shape.requirement_sets, &shape.capabilities, &Load::default())
+    if shape.idle_blocks.len() <= own.index() {
+        shape.idle_blocks.resize(own.index() + 1, None);
+    }
+    let weighed = shape.requirement_sets.len();
+    let entry = &mut shape.idle_blocks[own.index()];
+    let blocks = match entry {
+        Some(blocks) if blocks.sets_weighed == weighed => blocks,
+        _ => entry.insert(crate::scarcity::idle_blocks(sets, own, &shape.requirement_sets, &shape.capabilities)),
+    };
+    crate::scarcity::idle_eighths(sets, own, blocks)
 }
 
 /// Re-scores every class's shapes when a requirement set's pressure moved, at most once per
@@ -118,16 +127,22 @@ fn rescore_for_pressure(pool: &mut Pool, last_rescore: &mut Timestamp) -> bool {
     let classes = &mut *pool.classes;
     classes.pressure_changed = false;
     let pressured = classes.pressured_sets > 0;
+    // A cost is a function of the charge, the shape's history and the weights: where neither the
+    // charge nor the history moved, it stands (the adaptive policy's weights move, so it re-scores all).
+    let weights_fixed = policy != PolicyName::Adaptive;
     // By requirement set: the charge on a shape is the set's, whichever class of it is placed.
     for (index, set) in classes.requirement_sets.iter().enumerate() {
         if set.classes.is_empty() {
             continue;
         }
         for &shape_id in &set.shapes {
-            let shape = &pool.shapes.shapes[shape_id.index()];
+            let shape = &mut pool.shapes.shapes[shape_id.index()];
             let charge = idle_charge(&classes.requirement_sets, pressured, RequirementsId(index as u32), shape);
             for &class_id in &set.classes {
                 let class = &mut classes.classes[class_id.index()];
+                if weights_fixed && !shape.history_changed && class.candidates.costs.charge(shape_id) == Some(charge) {
+                    continue;
+                }
                 class.candidates.add_shape(scored_shape(
                     policy,
                     weights,
@@ -166,10 +181,12 @@ fn rescore_classes(pool: &mut Pool, last_rescore: &mut Timestamp) {
     for &shape_id in &changed {
         let shape = &mut pool.shapes.shapes[shape_id.index()];
         shape.history_changed = false;
-        for &class_id in &shape.classes {
+        for position in 0..shape.classes.len() {
+            let class_id = shape.classes[position];
+            let requirements = classes.classes[class_id.index()].key.requirements;
+            let charge = idle_charge(&classes.requirement_sets, pressured, requirements, shape);
             let class = &mut classes.classes[class_id.index()];
-            let set = &classes.requirement_sets[class.key.requirements.index()];
-            let charge = idle_charge(&classes.requirement_sets, pressured, class.key.requirements, shape);
+            let set = &classes.requirement_sets[requirements.index()];
             class.candidates.add_shape(scored_shape(
                 policy,
                 weights,
@@ -216,7 +233,7 @@ fn class_of(pool: &mut Pool, key: ClassKey) -> ClassId {
     let pressured = pool.classes.pressured_sets > 0;
     let mut candidates = Candidates::default();
     for &shape in &set.shapes {
-        let shape_data = &pool.shapes.shapes[shape.index()];
+        let shape_data = &mut pool.shapes.shapes[shape.index()];
         let charge = idle_charge(&pool.classes.requirement_sets, pressured, key.requirements, shape_data);
         candidates.add_shape(scored_shape(
             policy,

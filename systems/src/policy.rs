@@ -445,5 +445,6 @@ pub fn scored_shape(
     shape_id: ShapeId,
     shape: &Shape,
 ) -> ScoredShape {
-    ScoredShape { shape: shape_id, cost: rounded(static_cost(policy, weights, priors, requirements, family, shape)) }
+    let cost = rounded(static_cost(policy, weights, priors, requirements, family, shape));
+    ScoredShape { shape: shape_id, cost, charge: requirements.1 }
 }

@@ -16,6 +16,7 @@
 use ballast_components::class::{Classes, PRESSURE_HALF_LIFE_NS, RequirementSet};
 use ballast_components::ids::RequirementsId;
 use ballast_components::requirements::{GPU_MILLI_WHOLE, Requirements};
+use ballast_components::shape::IdleBlocks;
 use ballast_components::worker::{Capabilities, Load};
 
 /// Fits are counted up to this many tasks (a worker rarely has more seats than that for the work a
@@ -106,6 +107,51 @@ pub fn scarcity_eighths(
             &other.requirements,
         ));
         charge = charge.max(pressure * blocked);
+    }
+    charge
+}
+
+/// What one more task of the set `own` takes from the other sets `worker_sets` on an idle worker with
+/// `capabilities` (the part of [`scarcity_eighths`] that pressure does not change).
+pub fn idle_blocks(
+    sets: &[RequirementSet],
+    own: RequirementsId,
+    worker_sets: &[RequirementsId],
+    capabilities: &Capabilities,
+) -> IdleBlocks {
+    let idle = Load::default();
+    let demand = &sets[own.index()].requirements.demand;
+    let Some(devices) = idle.fit(capabilities, demand, &sets[own.index()].requirements.gpu_models) else {
+        return IdleBlocks { sets_weighed: worker_sets.len(), fits: false, blocked: Vec::new() };
+    };
+    let mut after = idle.clone();
+    after.reserve_unchecked(demand, devices);
+    let blocked = worker_sets
+        .iter()
+        .filter(|&&other| other != own)
+        .filter_map(|&other| {
+            let requirements = &sets[other.index()].requirements;
+            let blocked =
+                fits(capabilities, &idle, requirements).saturating_sub(fits(capabilities, &after, requirements));
+            (blocked > 0).then_some((other, blocked))
+        })
+        .collect();
+    IdleBlocks { sets_weighed: worker_sets.len(), fits: true, blocked }
+}
+
+/// [`scarcity_eighths`] of one more task of the set `own` on an idle worker, from its [`IdleBlocks`]
+/// and the sets' pressure now.
+pub fn idle_eighths(sets: &[RequirementSet], own: RequirementsId, blocks: &IdleBlocks) -> u32 {
+    if !blocks.fits {
+        return 0;
+    }
+    let own_eligible = sets[own.index()].eligible.len();
+    let mut charge = 0;
+    for &(other_id, blocked) in &blocks.blocked {
+        let other = &sets[other_id.index()];
+        if other.pressure_eighths > 0 && other.eligible.len() < own_eligible {
+            charge = charge.max(u32::from(other.pressure_eighths) * blocked);
+        }
     }
     charge
 }
@@ -206,6 +252,59 @@ mod tests {
                 fits_one_by_one(&capabilities, &load, &requirements),
                 "{capabilities:?} {load:?} {requirements:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_cached_idle_charge_equals_the_direct_one() {
+        let mut rng = Pcg64Mcg::seed_from_u64(11);
+        for _ in 0..5_000 {
+            let capabilities = Capabilities {
+                cpu_milli: rng.random_range(1..5u32) * 4_000,
+                memory_mib: rng.random_range(1..5u64) * 8_192,
+                slots: rng.random_range(1..9u32),
+                gpus: (0..rng.random_range(0..5usize))
+                    .map(|_| GpuDevice { model: None, memory_mib: rng.random_range(1..3u64) * 16_384 })
+                    .collect(),
+                ..Capabilities::default()
+            };
+            let sets: Vec<RequirementSet> = (0..rng.random_range(1..6usize))
+                .map(|_| {
+                    let gpu = match rng.random_range(0..3u8) {
+                        0 => GpuDemand::NONE,
+                        count => GpuDemand::whole(count),
+                    };
+                    let mut eligible = roaring::RoaringBitmap::new();
+                    eligible.insert_range(0..rng.random_range(1..50u32));
+                    let pressure_eighths = if rng.random_bool(0.5) { rng.random_range(1..=8u8) } else { 0 };
+                    RequirementSet {
+                        requirements: Requirements {
+                            demand: Demand {
+                                cpu_milli: rng.random_range(0..3u32) * 1_000,
+                                memory_mib: rng.random_range(0..3u64) * 4_096,
+                                gpu,
+                            },
+                            ..Requirements::default()
+                        },
+                        eligible,
+                        shapes: Vec::new(),
+                        classes: Vec::new(),
+                        indexed: true,
+                        admitted: 0,
+                        pressure: f32::from(pressure_eighths) / 8.0,
+                        pressure_eighths,
+                    }
+                })
+                .collect();
+            let worker_sets: Vec<RequirementsId> = (0..sets.len() as u32).map(RequirementsId).collect();
+            for own in &worker_sets {
+                let blocks = idle_blocks(&sets, *own, &worker_sets, &capabilities);
+                assert_eq!(
+                    idle_eighths(&sets, *own, &blocks),
+                    scarcity_eighths(&sets, *own, &worker_sets, &capabilities, &Load::default()),
+                    "{capabilities:?} {own:?}"
+                );
+            }
         }
     }
 }
