@@ -1563,6 +1563,22 @@ fn attempt_rng(seed: u64, task: u32, attempt: u8) -> Pcg64Mcg {
     Pcg64Mcg::seed_from_u64(seed ^ key ^ 0xa77e_4d7f_0000_0000)
 }
 
+/// The workers of `workers` that could run a task of `requirements`, as a bit set over their indices.
+fn eligible_bits(workers: &[SimWorker], requirements: &RequirementSpec) -> Vec<u64> {
+    let mut bits = vec![0u64; workers.len().div_ceil(64)];
+    for (index, worker) in workers.iter().enumerate() {
+        if could_run(&worker.spec, requirements) {
+            bits[index / 64] |= 1 << (index % 64);
+        }
+    }
+    bits
+}
+
+/// Whether every worker of the bit set `small` is in `big`.
+fn is_subset(small: &[u64], big: &[u64]) -> bool {
+    small.iter().zip(big).all(|(small, big)| small & !big == 0)
+}
+
 /// The mean gap between arrivals that offers the scenario's load (see [`LoadOf`]).
 fn arrival_gap_mean_ns(config: &SimConfig, pool: &Pool, maker: &TaskMaker) -> f64 {
     let (load_percent, mean_batch) = match pool.arrivals {
@@ -1639,14 +1655,10 @@ fn busiest_set_capacity(pool: &Pool, maker: &TaskMaker, load: f64, rng: &mut Pcg
         let group = match index_of.get(requirements) {
             Some(&group) => group,
             None => {
-                let mut bits = vec![0u64; workers.len().div_ceil(64)];
-                let mut eligible = Vec::new();
-                for (position, worker) in workers.iter().enumerate() {
-                    if could_run(&worker.spec, requirements) {
-                        bits[position / 64] |= 1 << (position % 64);
-                        eligible.push(position as u32);
-                    }
-                }
+                let bits = eligible_bits(workers, requirements);
+                let eligible = (0..workers.len() as u32)
+                    .filter(|&position| bits[position as usize / 64] & (1 << (position % 64)) != 0)
+                    .collect();
                 index_of.insert(requirements.clone(), groups.len());
                 groups.push(Group { eligible, bits, seconds: 0.0, gpu_seconds: 0.0 });
                 groups.len() - 1
@@ -1671,11 +1683,10 @@ fn busiest_set_capacity(pool: &Pool, maker: &TaskMaker, load: f64, rng: &mut Pcg
         group.seconds += seconds;
         group.gpu_seconds += seconds * f64::from(gpu.count) * f64::from(gpu.milli) / 1_000.0;
     }
-    let subset = |small: &[u64], big: &[u64]| small.iter().zip(big).all(|(small, big)| small & !big == 0);
     let mut capacity = f64::INFINITY;
     for set in groups.iter().filter(|group| !group.eligible.is_empty()) {
         let (mut seconds, mut gpu_seconds) = (0.0, 0.0);
-        for inner in groups.iter().filter(|inner| subset(&inner.bits, &set.bits)) {
+        for inner in groups.iter().filter(|inner| is_subset(&inner.bits, &set.bits)) {
             seconds += inner.seconds;
             gpu_seconds += inner.gpu_seconds;
         }
@@ -1723,12 +1734,7 @@ impl Simulation<'_> {
         let mut sets: Vec<(Vec<u64>, Vec<usize>)> = Vec::new();
         for (group, spec) in specs.iter().enumerate() {
             let Some(spec) = spec.filter(|_| tasks[group] > 0) else { continue };
-            let mut bits = vec![0u64; workers.len().div_ceil(64)];
-            for (index, worker) in workers.iter().enumerate() {
-                if could_run(&worker.spec, spec) {
-                    bits[index / 64] |= 1 << (index % 64);
-                }
-            }
+            let bits = eligible_bits(workers, spec);
             let next = sets.len();
             let set = *index_of.entry(bits.clone()).or_insert(next);
             if set == next {
@@ -1736,7 +1742,6 @@ impl Simulation<'_> {
             }
             sets[set].1.push(group);
         }
-        let subset = |small: &[u64], big: &[u64]| small.iter().zip(big).all(|(small, big)| small & !big == 0);
         let mut bounds: Vec<EligibleSet> = Vec::new();
         for (bits, own) in &sets {
             let (mut count, mut slots, mut gpus) = (0u32, 0u64, 0u64);
@@ -1749,7 +1754,7 @@ impl Simulation<'_> {
             }
             let (mut work, mut gpu, mut limited) = (0u128, 0u128, 0u64);
             for (other, groups) in &sets {
-                if subset(other, bits) {
+                if is_subset(other, bits) {
                     for &group in groups {
                         work += work_ns[group];
                         gpu += gpu_work[group];
@@ -1788,22 +1793,13 @@ impl Simulation<'_> {
         let planned = if self.feed.is_some() { self.next_task } else { config.tasks };
         let submitted = self.tasks.len() as u64;
         let ended = self.tasks.iter().filter(|truth| truth.fate.ended()).count() as u64;
-        let slots: u64 = self
-            .pool
-            .workers
-            .iter()
-            .zip(&self.present)
-            .filter(|(_, present)| **present)
-            .map(|(worker, _)| u64::from(worker.spec.slots))
-            .sum();
-        let gpus: u64 = self
-            .pool
-            .workers
-            .iter()
-            .zip(&self.present)
-            .filter(|(_, present)| **present)
-            .map(|(worker, _)| worker.spec.gpus.len() as u64)
-            .sum();
+        let (slots, gpus) =
+            self.pool.workers.iter().zip(&self.present).filter(|(_, present)| **present).fold(
+                (0u64, 0u64),
+                |(slots, gpus), (worker, _)| {
+                    (slots + u64::from(worker.spec.slots), gpus + worker.spec.gpus.len() as u64)
+                },
+            );
         let mut latest_fastest_end_ns = 0u64;
         let mut fastest_work_ns = 0u128;
         for truth in self.tasks.iter().filter(|truth| truth.min_duration_ns > 0 && truth.fate != TaskFate::Cancelled) {
