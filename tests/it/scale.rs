@@ -23,8 +23,12 @@ fn the_sweep_fills_a_row_from_real_runs() {
         assert!(row.bytes_per_task.unwrap() > 0.0, "{row:?}");
         assert!(row.bytes_per_worker.unwrap() >= 0.0, "{row:?}");
     }
+    // The simulator's share of the wall time: what is not the engine's, strictly between 0 and 1 on a
+    // real run (both sides do work).
+    let share = row.simulator_share();
+    assert!(share > 0.0 && share < 1.0 && row.sim_wall_seconds > row.engine_seconds, "{share} {row:?}");
     let table = report.table();
-    assert!(table.contains("placements/s") && table.contains(" 1000 "), "{table}");
+    assert!(table.contains("placements/s") && table.contains(" 1000 ") && table.contains("sim share"), "{table}");
     let chart = std::env::temp_dir().join(format!("ballast-scale-{}.svg", std::process::id()));
     scale::write_chart(&report, &chart).unwrap();
     let svg = std::fs::read_to_string(&chart).unwrap();

@@ -98,6 +98,17 @@ pub struct ScaleRow {
     pub tasks_lost: u64,
 }
 
+impl ScaleRow {
+    /// The share of the throughput run's wall time spent outside the engine: the simulator's own work.
+    pub fn simulator_share(&self) -> f64 {
+        if self.sim_wall_seconds > 0.0 {
+            ((self.sim_wall_seconds - self.engine_seconds) / self.sim_wall_seconds).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
 /// The index search against an exhaustive scan at one size.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExactCheck {
@@ -331,7 +342,7 @@ impl ScaleReport {
     /// The table as text.
     pub fn table(&self) -> String {
         let mut text = format!(
-            "{:>8} {:>9} {:>13} {:>10} {:>10} {:>14} {:>10} {:>11} {:>9} {:>7} {:>8}\n",
+            "{:>8} {:>9} {:>13} {:>10} {:>10} {:>14} {:>10} {:>11} {:>9} {:>9} {:>7} {:>8}\n",
             "workers",
             "tasks",
             "placements/s",
@@ -341,13 +352,14 @@ impl ScaleReport {
             "B/task",
             "B/worker",
             "wall s",
+            "sim share",
             "shapes",
             "classes"
         );
         let bytes = |value: Option<f64>| value.map_or_else(|| "-".to_owned(), |value| format!("{value:.0}"));
         for row in &self.rows {
             text.push_str(&format!(
-                "{:>8} {:>9} {:>13.0} {:>8.1}µs {:>8.1}µs {:>12.1}µs {:>10} {:>11} {:>9.2} {:>7} {:>8}\n",
+                "{:>8} {:>9} {:>13.0} {:>8.1}µs {:>8.1}µs {:>12.1}µs {:>10} {:>11} {:>9.2} {:>8.0}% {:>7} {:>8}\n",
                 row.workers,
                 row.tasks,
                 row.placements_per_second,
@@ -357,11 +369,13 @@ impl ScaleReport {
                 bytes(row.bytes_per_task),
                 bytes(row.bytes_per_worker),
                 row.sim_wall_seconds,
+                row.simulator_share() * 100.0,
                 row.shapes,
                 row.classes,
             ));
         }
         text.push_str("backlog p99: tick p99 with ten tasks pending per worker and steady arrivals\n");
+        text.push_str("sim share: the share of the run's wall time outside the engine (the simulator's own work)\n");
         for check in &self.exact_checks {
             text.push_str(&format!(
                 "exact check at {} workers, {} tasks: mean response {:.3} s indexed vs {:.3} s exhaustive (ratio {:.4}); {:.0} vs {:.0} placements/s\n",
