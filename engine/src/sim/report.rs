@@ -247,7 +247,7 @@ impl SimReport {
             self.makespan_lower_bound_seconds,
             self.makespan_over_lower_bound,
             self.utilization_mean * 100.0,
-            self.gpu_utilization_mean.map_or_else(String::new, |gpu| format!(" of slots, {:.1}% of GPUs", gpu * 100.0))
+            of_gpus(self.gpu_utilization_mean)
         );
         if let Some(set) = self.eligible_sets.first()
             && set.bound_seconds >= 0.5 * self.makespan_lower_bound_seconds
@@ -292,9 +292,7 @@ impl SimReport {
                 baseline.makespan_seconds,
                 baseline.makespan_over_lower_bound,
                 baseline.utilization_mean * 100.0,
-                baseline
-                    .gpu_utilization_mean
-                    .map_or_else(String::new, |gpu| format!(" of slots, {:.1}% of GPUs", gpu * 100.0))
+                of_gpus(baseline.gpu_utilization_mean)
             );
             let _ = writeln!(
                 text,
@@ -412,6 +410,11 @@ pub fn side_by_side(left_title: &str, left: Option<&SimReport>, right_title: &st
         .number("tick p99 (µs)", 1, |report| report.tick_ns_p99 as f64 / 1e3)
         .number("invariant violations", 0, |report| report.invariant_violations as f64)
         .render(left_title, right_title)
+}
+
+/// What follows a slot utilization in the summary when the pool has GPUs.
+fn of_gpus(gpu_utilization: Option<f64>) -> String {
+    gpu_utilization.map_or_else(String::new, |gpu| format!(" of slots, {:.1}% of GPUs", gpu * 100.0))
 }
 
 /// A run's headline figures under a baseline policy: the same seed, pool and tasks.

@@ -834,10 +834,20 @@ const DEFAULT_TEMPLATES: [Template; 9] = {
 /// the same share of what they can do (the scenarios on 200 workers keep the template weights).
 const MAIN_WEIGHTS: [u32; 9] = [55, 10, 18, 33, 7, 5, 22, 5, 8];
 
+/// The weights [`DEFAULT_TEMPLATES`] give themselves.
+const TEMPLATE_WEIGHTS: [u32; 9] = {
+    let mut weights = [0; 9];
+    let mut index = 0;
+    while index < weights.len() {
+        weights[index] = DEFAULT_TEMPLATES[index].weight;
+        index += 1;
+    }
+    weights
+};
+
 fn default_task(id: TaskId, rng: &mut Pcg64Mcg, main: bool) -> SimTaskSpec {
-    let weights: Vec<u32> =
-        if main { MAIN_WEIGHTS.to_vec() } else { DEFAULT_TEMPLATES.iter().map(|template| template.weight).collect() };
-    let template = &DEFAULT_TEMPLATES[weighted(rng, &weights)];
+    let weights: &[u32] = if main { &MAIN_WEIGHTS } else { &TEMPLATE_WEIGHTS };
+    let template = &DEFAULT_TEMPLATES[weighted(rng, weights)];
     let mut family = template.family;
     if template.web {
         family = pick(rng, &[ModelFamily::Vision, ModelFamily::TextEmbedding, ModelFamily::Audio]);
